@@ -1,0 +1,82 @@
+/*
+ * witchery: entry point, command table and multi-call names.
+ *
+ * `witchery <command> ...` dispatches through the table below. The binary
+ * installed (or linked) as `witchery-buildapk` or `witchery-compose` speaks
+ * the original 2021 tools' interfaces instead.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+struct wch_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Keep in the order `witchery help` shows them. */
+static const struct wch_command commands[] = {
+	/* COMMAND TABLE: one row per subcommand (see src/cmd/cmd.h) */
+	{NULL, NULL, NULL},
+};
+
+/* Names the binary may be called by, mapped to compatibility entry points. */
+static const struct wch_command multicall[] = {
+	/* MULTICALL TABLE */
+	{NULL, NULL, NULL},
+};
+
+static void print_help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: witchery <command> [options] [args]\n\n"
+		   "Builds distroless container roots from Alpine's package format.\n\n"
+		   "commands:\n");
+	for (i = 0; commands[i].name; i++)
+		fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'witchery <command> --help' describes a command; "
+		   "'witchery --version' prints the version.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *self = argv[0] ? argv[0] : "witchery";
+	const char *base = strrchr(self, '/');
+	size_t i;
+
+	base = base ? base + 1 : self;
+	for (i = 0; multicall[i].name; i++)
+		if (strcmp(base, multicall[i].name) == 0)
+			return multicall[i].fn(argc, argv);
+
+	if (argc < 2) {
+		print_help(stderr);
+		return WCH_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("witchery %s\n", WCH_VERSION);
+		return WCH_EXIT_OK;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			char *sub[] = {argv[2], "--help", NULL};
+			for (i = 0; commands[i].name; i++)
+				if (strcmp(argv[2], commands[i].name) == 0)
+					return commands[i].fn(2, sub);
+			fprintf(stderr, "witchery: unknown command '%s'\n", argv[2]);
+			return WCH_EXIT_USAGE;
+		}
+		print_help(stdout);
+		return WCH_EXIT_OK;
+	}
+	for (i = 0; commands[i].name; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "witchery: unknown command '%s' (see 'witchery help')\n", argv[1]);
+	return WCH_EXIT_USAGE;
+}

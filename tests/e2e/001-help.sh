@@ -1,0 +1,15 @@
+# witchery help lists commands; every command answers --help with exit 0.
+. "$SRCDIR/tests/e2e/lib.sh"
+"$W" --version | grep -q '^witchery [0-9]' || fail "--version"
+"$W" help > help.txt || fail "help exit"
+expect_grep "usage: witchery" help.txt
+cmds=$(sed -n '/^commands:/,/^$/p' help.txt | awk 'NF>1 {print $1}')
+for c in $cmds; do
+	"$W" "$c" --help > h.txt || fail "$c --help exit"
+	grep -q "^usage: " h.txt || fail "$c --help has no usage line"
+	"$W" help "$c" > h2.txt || fail "help $c"
+	cmp -s h.txt h2.txt || fail "help $c differs from $c --help"
+done
+expect_fail "unknown command" "$W" no-such-command
+expect_grep "unknown command" err.txt
+exit 0
