@@ -1,3 +1,4 @@
+#include "util/arena.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/io.h"
@@ -102,4 +103,25 @@ static void t_mem_reader(void)
 	WT_STREQ(e.msg, "unexpected end of data");
 }
 
-WT_MAIN(WT(t_buf_add), WT(t_err_prefix), WT(t_atomic_commit_and_abort), WT(t_mem_reader))
+static void t_arena(void)
+{
+	struct wch_arena a = WCH_ARENA_INIT;
+	char *big, *s;
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		s = wch_arena_strdup(&a, "name-1.2.3-r0");
+		WT_TRUE(s != NULL);
+		WT_EQ(((uintptr_t)s) & 15, 0);
+	}
+	WT_STREQ(s, "name-1.2.3-r0");
+	big = wch_arena_alloc(&a, 1 << 20);
+	WT_TRUE(big != NULL);
+	WT_EQ(big[0] | big[(1 << 20) - 1], 0);
+	s = wch_arena_strndup(&a, "abcdef", 3);
+	WT_STREQ(s, "abc");
+	wch_arena_release(&a);
+	WT_TRUE(a.head == NULL);
+}
+
+WT_MAIN(WT(t_arena), WT(t_buf_add), WT(t_err_prefix), WT(t_atomic_commit_and_abort), WT(t_mem_reader))

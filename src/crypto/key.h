@@ -1,0 +1,71 @@
+/*
+ * RSA keys and signatures (apk-format §2.1, §2.5, §11).
+ *
+ * A keyring holds trusted public keys by file name (the name a .SIGN entry
+ * refers to, e.g. "alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub").
+ * Keys are PEM SubjectPublicKeyInfo files. A private key (PKCS#8 or PKCS#1
+ * PEM) signs with RSA PKCS#1 v1.5 over SHA-1, SHA-256 or SHA-512.
+ */
+#ifndef WCH_CRYPTO_KEY_H
+#define WCH_CRYPTO_KEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crypto/hash.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+struct wch_pubkey {
+	char *name; /* file name, no directory */
+	void *pkey; /* EVP_PKEY */
+};
+
+struct wch_keyring {
+	struct wch_pubkey *keys;
+	size_t n, cap;
+};
+#define WCH_KEYRING_INIT {NULL, 0, 0}
+
+/* Adds every regular file in dir that parses as a public key (files that do
+ * not parse are skipped; a missing dir is an error naming it). */
+int wch_keyring_load_dir(struct wch_keyring *kr, const char *dir, struct wch_err *err);
+/* Adds one key file; its name in the ring is the basename. Errors name it. */
+int wch_keyring_load_file(struct wch_keyring *kr, const char *path, struct wch_err *err);
+const struct wch_pubkey *wch_keyring_find(const struct wch_keyring *kr, const char *name);
+void wch_keyring_release(struct wch_keyring *kr);
+
+/* Verifies an RSA PKCS#1 v1.5 signature over an already computed digest.
+ * Returns 0, or -WCH_E_SIG_INVALID (message says so). */
+int wch_verify_digest(const struct wch_pubkey *k, enum wch_hash_alg alg,
+		      const unsigned char *digest, size_t dlen, const unsigned char *sig,
+		      size_t siglen, struct wch_err *err);
+
+struct wch_privkey {
+	char *path;    /* as given */
+	char *pubname; /* basename(path) + ".pub": the name signatures carry */
+	void *pkey;    /* EVP_PKEY */
+};
+
+int wch_privkey_load(struct wch_privkey *k, const char *path, struct wch_err *err);
+void wch_privkey_release(struct wch_privkey *k);
+/* Signs a digest; the signature bytes are appended to sig. */
+int wch_sign_digest(const struct wch_privkey *k, enum wch_hash_alg alg,
+		    const unsigned char *digest, size_t dlen, struct wch_buf *sig,
+		    struct wch_err *err);
+/* Writes the PEM SubjectPublicKeyInfo of a private key. */
+int wch_privkey_public_pem(const struct wch_privkey *k, struct wch_buf *pem,
+			   struct wch_err *err);
+
+/* Generates an RSA key pair: PEM private key (PKCS#8, mode 0600, created
+ * with O_EXCL so nothing is overwritten) at priv_path and PEM public key at
+ * priv_path + ".pub" (0644). Both written atomically. */
+int wch_keygen_rsa(const char *priv_path, unsigned bits, struct wch_err *err);
+
+/* Finds the default signing key the way abuild does: $PACKAGER_PRIVKEY,
+ * then PACKAGER_PRIVKEY="..." in $ABUILD_USERDIR/abuild.conf,
+ * ${XDG_CONFIG_HOME:-~/.config}/abuild/abuild.conf, ~/.abuild/abuild.conf.
+ * Returns a malloc'ed path, or NULL with -WCH_E_NOT_FOUND in err. */
+char *wch_default_privkey(struct wch_err *err);
+
+#endif
