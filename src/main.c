@@ -20,6 +20,7 @@ struct wch_command {
 /* Keep in the order `witchery help` shows them. */
 static const struct wch_command commands[] = {
 	/* COMMAND TABLE: one row per subcommand (see src/cmd/cmd.h) */
+	{"vercmp", cmd_vercmp, "compare or validate Alpine version strings"},
 	{NULL, NULL, NULL},
 };
 
