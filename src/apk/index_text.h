@@ -19,6 +19,15 @@ struct wch_index_cb {
 	 * currently being read, in order, before pkg() is called for it. */
 	int (*extra)(void *ctx, char letter, struct wch_view value, struct wch_err *err);
 	void *ctx;
+	/* Optional (extension): called at the first line of every stanza, so
+	 * a reader collecting extra() lines can forget those of a dropped
+	 * stanza (one without P: or V:). */
+	int (*begin)(void *ctx, struct wch_err *err);
+	/* Optional (extension): lines with a letter apk does not know, after
+	 * the index rule was applied (lowercase ignored, uppercase marks the
+	 * package uninstallable). The installed-db reader rejects them, as apk
+	 * does (§6.1). */
+	int (*unknown)(void *ctx, char letter, struct wch_view value, struct wch_err *err);
 };
 
 /* Parses text. A line whose second char is not ':' is -WCH_E_FORMAT naming
