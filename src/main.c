@@ -20,6 +20,7 @@ struct wch_command {
 /* Keep in the order `witchery help` shows them. */
 static const struct wch_command commands[] = {
 	/* COMMAND TABLE: one row per subcommand (see src/cmd/cmd.h) */
+	{"buildapk", cmd_buildapk, "pack a folder into a signed Alpine .apk"},
 	{"vercmp", cmd_vercmp, "compare or validate Alpine version strings"},
 	{NULL, NULL, NULL},
 };
@@ -27,6 +28,7 @@ static const struct wch_command commands[] = {
 /* Names the binary may be called by, mapped to compatibility entry points. */
 static const struct wch_command multicall[] = {
 	/* MULTICALL TABLE */
+	{"witchery-buildapk", cmd_buildapk_compat, NULL},
 	{NULL, NULL, NULL},
 };
 
