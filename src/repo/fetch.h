@@ -60,6 +60,10 @@ void wch_fetch_free(struct wch_fetch *f);
 int wch_fetch_file(struct wch_fetch *f, const char *url, int dirfd, const char *dest,
 		   struct wch_fetch_validators *v, struct wch_err *err);
 
+/* Text shown in front of the next downloads' progress (copied; NULL =
+ * the file name of the URL). */
+void wch_fetch_set_label(struct wch_fetch *f, const char *label);
+
 /* Downloads so far: files and bytes (for the total line). */
 void wch_fetch_stats(const struct wch_fetch *f, unsigned *files, uint64_t *bytes);
 /* Prints "fetched N files, X MiB in T s" on stderr when progress is on. */

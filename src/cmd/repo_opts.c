@@ -1,0 +1,109 @@
+/*
+ * Repository options shared by resolve and compose (see repo_opts.h).
+ */
+#include "cmd/repo_opts.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_KEYS_DIR "/etc/apk/keys"
+
+void wch_repo_opts_init(struct wch_repo_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+void wch_repo_opts_release(struct wch_repo_opts *o)
+{
+	free(o->repos);
+	memset(o, 0, sizeof(*o));
+}
+
+int wch_repo_opts_handle(struct wch_repo_opts *o, int id, const char *optarg)
+{
+	switch (id) {
+	case 'X': {
+		const char **nv = realloc(o->repos, (o->nrepos + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		o->repos = nv;
+		o->repos[o->nrepos++] = optarg;
+		return 1;
+	}
+	case WCH_REPO_OPT_REPOS_FILE:
+		o->repos_file = optarg;
+		return 1;
+	case 'k':
+		o->keys_dir = optarg;
+		return 1;
+	case 'i':
+		o->allow_untrusted = true;
+		return 1;
+	case WCH_REPO_OPT_ARCH:
+		o->arch = optarg;
+		return 1;
+	case WCH_REPO_OPT_CACHE_DIR:
+		o->cache_dir = optarg;
+		return 1;
+	case WCH_REPO_OPT_OFFLINE:
+		o->offline = true;
+		return 1;
+	case 'q':
+		o->quiet = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void warn_stderr(void *ctx, const char *msg)
+{
+	(void)ctx;
+	wch_warn("%s", msg);
+}
+
+int wch_repo_opts_open(const struct wch_repo_opts *o, struct wch_repos *rs,
+		       struct wch_keyring *kr, bool allow_none, struct wch_err *err)
+{
+	struct stat st;
+	size_t i;
+	int r;
+
+	if (o->keys_dir) {
+		r = wch_keyring_load_dir(kr, o->keys_dir, err);
+		if (r < 0)
+			return r;
+	} else if (stat(DEFAULT_KEYS_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
+		r = wch_keyring_load_dir(kr, DEFAULT_KEYS_DIR, err);
+		if (r < 0)
+			return r;
+	}
+	rs->keys = kr;
+	rs->allow_untrusted = o->allow_untrusted;
+	rs->offline = o->offline;
+	rs->progress = !o->quiet && isatty(STDERR_FILENO);
+	rs->warn = warn_stderr;
+	if ((o->arch && wch_repos_set_arch(rs, o->arch)) ||
+	    (o->cache_dir && wch_repos_set_cache_dir(rs, o->cache_dir)))
+		return wch_errf(err, -ENOMEM, "out of memory");
+	if (o->arch && (!*o->arch || strchr(o->arch, '/')))
+		return wch_errf(err, -WCH_E_USAGE, "invalid --arch '%s'", o->arch);
+	if (o->repos_file) {
+		r = wch_repos_add_file(rs, o->repos_file, err);
+		if (r < 0)
+			return r;
+	}
+	for (i = 0; i < o->nrepos; i++) {
+		r = wch_repos_add(rs, o->repos[i], NULL, err);
+		if (r < 0)
+			return r;
+	}
+	if (rs->n == 0 && !allow_none)
+		return wch_errf(err, -WCH_E_USAGE,
+				"no repositories (use -X URL or --repositories-file FILE)");
+	return 0;
+}
