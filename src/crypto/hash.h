@@ -74,8 +74,9 @@ struct wch_checksum {
 };
 /* "Q1..." (30 chars), "X1..." (42) or 32-hex MD5. -WCH_E_FORMAT if invalid. */
 int wch_checksum_parse(struct wch_view s, struct wch_checksum *out);
-/* Q1 form of a SHA-1; out must hold 31 bytes (returns out). MD5 checksums
- * print as 32 hex digits. */
+/* Q1 form of a SHA-1 (30 chars), MD5 as 32 hex digits; out must hold
+ * WCH_CHECKSUM_TEXT_MAX bytes (returns out; "" for len 0). */
+#define WCH_CHECKSUM_TEXT_MAX 33
 char *wch_checksum_format(const struct wch_checksum *c, char *out);
 /* Q1 form directly from 20 digest bytes. */
 char *wch_q1_format(const unsigned char sha1[20], char out[31]);
