@@ -26,6 +26,13 @@
 #define WCH_ELF_MAX_STRING 4096        /* one dynamic string / PT_INTERP */
 #define WCH_ELF_MAX_NEEDED 4096        /* DT_NEEDED + rpath entries */
 
+/* e_type and e_ident[EI_OSABI] values callers test (the system <elf.h>
+ * is shadowed by this header inside src/apk). */
+#define WCH_ELF_ET_REL 1
+#define WCH_ELF_ET_EXEC 2
+#define WCH_ELF_ET_DYN 3
+#define WCH_ELF_OSABI_STANDALONE 255
+
 struct wch_elf_info {
 	bool is64;         /* ELFCLASS64 */
 	bool big_endian;   /* ELFDATA2MSB */
