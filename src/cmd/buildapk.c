@@ -192,11 +192,13 @@ static int run_build(struct build *b)
 		if (!keypath)
 			goto oom;
 	} else if (!(keypath = wch_default_privkey(&err))) {
-		wch_err_prefix(&err, "no signing key (give -k KEY or set PACKAGER_PRIVKEY)");
+		wch_err_prefix(&err, "-k KEY not given");
 		goto out;
 	}
-	if ((r = wch_privkey_load(&key, keypath, &err)) < 0)
+	if ((r = wch_privkey_load(&key, keypath, &err)) < 0) {
+		wch_err_prefix(&err, "signing key");
 		goto out;
+	}
 
 	p.name = b->name;
 	p.version = ver.p;
