@@ -22,6 +22,8 @@ static const struct wch_command commands[] = {
 	/* COMMAND TABLE: one row per subcommand (see src/cmd/cmd.h) */
 	{"buildapk", cmd_buildapk, "pack a folder into a signed Alpine .apk"},
 	{"vercmp", cmd_vercmp, "compare or validate Alpine version strings"},
+	{"resolve", cmd_resolve, "print the packages a request resolves to"},
+	{"index", cmd_index, "write a signed APKINDEX.tar.gz for .apk files"},
 	{NULL, NULL, NULL},
 };
 

@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "apk/pkg.h"
 #include "crypto/key.h"
@@ -159,5 +160,34 @@ int wch_repos_fetch_pkgs(struct wch_repos *rs, struct wch_pkg *const *pkgs, size
  * member, or of control+data for a package without datahash) of the .apk
  * at path. */
 int wch_apk_identity_file(const char *path, struct wch_checksum *out, struct wch_err *err);
+
+/*
+ * Index writing (apk-format §5.1, §5.2, §11.2): what `apk index` +
+ * `abuild-sign` produce. Entries are read from the .apk files themselves
+ * (control part only, like apk index, §2.4); the signature member is
+ * prepended like abuild-sign does.
+ */
+struct wch_privkey;
+
+struct wch_index_write_opts {
+	const char *description;        /* DESCRIPTION member; NULL = none */
+	const struct wch_privkey *key;  /* NULL = unsigned index */
+	bool sign_sha256;               /* .SIGN.RSA256 instead of .SIGN.RSA */
+	int64_t mtime;                  /* tar mtime of all members */
+	const char *rewrite_arch;       /* A: for every entry (apk --rewrite-arch) */
+};
+
+/* Reads the control part of the .apk at path into a wch_pkg in a (C:, S:
+ * from the file, .PKGINFO fields). Signatures of the package are checked
+ * when keys (may be NULL) holds their key; an unknown key is accepted (the
+ * index signature vouches for the entry). */
+int wch_index_pkg_from_apk(struct wch_arena *a, const char *path,
+			   const struct wch_keyring *keys, struct wch_pkg **out,
+			   struct wch_err *err);
+
+/* Writes a complete APKINDEX.tar.gz for pkgs (sorted here, §5.2; two
+ * entries with the same name and version are -WCH_E_CONFLICT) to out. */
+int wch_index_write(struct wch_pkg **pkgs, size_t n, const struct wch_index_write_opts *o,
+		    struct wch_buf *out, struct wch_err *err);
 
 #endif

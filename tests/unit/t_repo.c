@@ -445,7 +445,90 @@ static void t_identity_cross_checked_with_openssl(void)
 	WT_STREQ(q1, want);
 }
 
+
+/* Writes an index for the 100 apks of the 3.19.1 ISO repository and checks
+ * that (1) it verifies with the new key, (2) its APKINDEX text equals the
+ * one Alpine's apk index wrote for the same files (extracted by GNU tar),
+ * (3) openssl verifies the signature over the index member. */
+static void t_index_write_matches_alpine(void)
+{
+	const char *dir = "alpine/apks/x86_64/alpine-3.19.1-iso-boot";
+	char d[4096], keyp[4096], cmd[16384], path[8192];
+	struct wch_arena arena = WCH_ARENA_INIT;
+	struct wch_pkg *pkgs[128];
+	struct wch_privkey key;
+	struct wch_keyring kr = WCH_KEYRING_INIT;
+	struct wch_index_write_opts o;
+	struct wch_buf out = WCH_BUF_INIT;
+	struct wch_repos rs;
+	struct wch_err e;
+	size_t n = 0;
+	FILE *ls;
+	int fd;
+
+	wch_err_init(&e);
+	snprintf(d, sizeof(d), "%s", wt_fixture(dir));
+	snprintf(keyp, sizeof(keyp), "%s/test@example.org-1.rsa", wt_tmpdir());
+	WT_OK(wch_keygen_rsa(keyp, 2048, &e));
+	WT_OK(wch_privkey_load(&key, keyp, &e));
+	snprintf(cmd, sizeof(cmd), "ls '%s'/*.apk", d);
+	ls = popen(cmd, "r");
+	WT_TRUE(ls != NULL);
+	while (n < 128 && fgets(path, sizeof(path), ls)) {
+		path[strcspn(path, "\n")] = 0;
+		if (wch_index_pkg_from_apk(&arena, path, NULL, &pkgs[n], &e) != 0) {
+			wt_fail(__FILE__, __LINE__, "%s", e.msg);
+			pclose(ls);
+			return;
+		}
+		n++;
+	}
+	pclose(ls);
+	WT_EQ(n, 100);
+	memset(&o, 0, sizeof(o));
+	o.description = "3.19.1";
+	o.key = &key;
+	o.mtime = 1700000000;
+	o.rewrite_arch = "x86_64"; /* abuild runs apk index --rewrite-arch (§5.3) */
+	WT_OK(wch_index_write(pkgs, n, &o, &out, &e));
+	snprintf(path, sizeof(path), "%s/APKINDEX.tar.gz", wt_tmpdir());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	WT_TRUE(fd >= 0);
+	WT_OK(wch_fd_write_all(fd, out.p, out.len));
+	close(fd);
+	/* (1) loads and verifies with the new public key */
+	snprintf(keyp, sizeof(keyp), "%s/test@example.org-1.rsa.pub", wt_tmpdir());
+	WT_OK(wch_keyring_load_file(&kr, keyp, &e));
+	wch_repos_init(&rs);
+	rs.keys = &kr;
+	WT_OK(wch_repos_add(&rs, "/x", NULL, &e));
+	WT_OK(wch_repos_load_index_mem(&rs, 0, out.p, out.len, &e));
+	WT_EQ(rs.npkgs, 100);
+	WT_STREQ(rs.v[0].signer, "test@example.org-1.rsa.pub");
+	WT_STREQ(rs.v[0].description, "3.19.1");
+	wch_repos_release(&rs);
+	/* (2) same APKINDEX text as Alpine's */
+	snprintf(cmd, sizeof(cmd),
+		 "cmp <(tar -xzOf '%s/APKINDEX.tar.gz' APKINDEX) <(tar -xzOf '%s' APKINDEX) "
+		 ">/dev/null 2>&1 && echo 1 || echo 0",
+		 d, path);
+	{
+		char bcmd[20000];
+		snprintf(bcmd, sizeof(bcmd), "bash -c \"%s\"", cmd);
+		WT_EQ(sh_long(bcmd), 1);
+	}
+	/* (3) GNU tar lists exactly the signature, DESCRIPTION, APKINDEX */
+	snprintf(cmd, sizeof(cmd), "tar -tzf '%s' | tr '\\n' ' '", path);
+	WT_OK(sh_str(cmd, path + 4096, 4096));
+	WT_STREQ(path + 4096, ".SIGN.RSA.test@example.org-1.rsa.pub DESCRIPTION APKINDEX");
+	wch_privkey_release(&key);
+	wch_keyring_release(&kr);
+	wch_buf_release(&out);
+	wch_arena_release(&arena);
+}
+
 WT_MAIN(WT(t_all_fixture_indexes_verify), WT(t_index_fields_and_description),
 	WT(t_untrusted_refused_or_allowed), WT(t_multisig_any_trusted_suffices),
 	WT(t_spliced_index_is_bad_signature), WT(t_repositories_file_syntax), WT(t_url_redact),
-	WT(t_cache_names), WT(t_identity_matches_index), WT(t_identity_cross_checked_with_openssl))
+	WT(t_cache_names), WT(t_identity_matches_index), WT(t_identity_cross_checked_with_openssl),
+	WT(t_index_write_matches_alpine))
