@@ -20,6 +20,7 @@ struct wch_command {
 /* Keep in the order `witchery help` shows them. */
 static const struct wch_command commands[] = {
 	/* COMMAND TABLE: one row per subcommand (see src/cmd/cmd.h) */
+	{"keygen", cmd_keygen, "create an RSA signing key pair (like abuild-keygen -n)"},
 	{"buildapk", cmd_buildapk, "pack a folder into a signed Alpine .apk"},
 	{"vercmp", cmd_vercmp, "compare or validate Alpine version strings"},
 	{"resolve", cmd_resolve, "print the packages a request resolves to"},
