@@ -41,7 +41,7 @@ enum {
 static const struct wch_opt opts[] = {
 	{"append", 'a', NULL, OPT_APPEND,
 	 "add PACKAGER_PRIVKEY=\"<key>\" to abuild.conf in the key folder"},
-	{NULL, 'n', NULL, OPT_NONINTERACTIVE, "non-interactive (always the case; for abuild-keygen)"},
+	{NULL, 'n', NULL, OPT_NONINTERACTIVE, "non-interactive (always so; as abuild-keygen -n)"},
 	{"bits", 'b', "BITS", OPT_BITS, "key size, 1024..16384 (default 4096)"},
 	{"numbits", 0, "BITS", OPT_NUMBITS, "same as --bits (abuild-keygen's name)"},
 	{"dir", 0, "DIR", OPT_DIR, "key folder (default $ABUILD_USERDIR, else ~/.abuild)"},
@@ -225,8 +225,9 @@ int cmd_keygen(int argc, char **argv)
 			break;
 		case OPT_BITS:
 		case OPT_NUMBITS:
-			if (!wch_parse_ulong(op.optarg, &bits) || bits < MIN_BITS || bits > MAX_BITS) {
-				rc = wch_usage_error(&help, "key size must be %d..%d bits, not '%s'",
+			if (!wch_parse_ulong(op.optarg, &bits) || bits < MIN_BITS ||
+			    bits > MAX_BITS) {
+				rc = wch_usage_error(&help, "bits must be %d..%d, not '%s'",
 						     MIN_BITS, MAX_BITS, op.optarg);
 				goto out;
 			}
