@@ -23,6 +23,8 @@ static const struct wch_command commands[] = {
 	{"keygen", cmd_keygen, "create an RSA signing key pair (like abuild-keygen -n)"},
 	{"buildapk", cmd_buildapk, "pack a folder into a signed Alpine .apk"},
 	{"vercmp", cmd_vercmp, "compare or validate Alpine version strings"},
+	{"verify", cmd_verify, "check signatures and checksums of .apk files"},
+	{"info", cmd_info, "show a package's metadata and files"},
 	{"resolve", cmd_resolve, "print the packages a request resolves to"},
 	{"index", cmd_index, "write a signed APKINDEX.tar.gz for .apk files"},
 	{NULL, NULL, NULL},
