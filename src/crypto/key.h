@@ -28,7 +28,10 @@ struct wch_keyring {
 #define WCH_KEYRING_INIT {NULL, 0, 0}
 
 /* Adds every regular file in dir that parses as a public key (files that do
- * not parse are skipped; a missing dir is an error naming it). */
+ * not parse are skipped; a missing dir is an error naming it). Files are
+ * read in name order; FIFOs, folders, dangling links, private keys and
+ * non-RSA keys are skipped. A name already in the ring keeps its first key
+ * (also for wch_keyring_load_file). */
 int wch_keyring_load_dir(struct wch_keyring *kr, const char *dir, struct wch_err *err);
 /* Adds one key file; its name in the ring is the basename. Errors name it. */
 int wch_keyring_load_file(struct wch_keyring *kr, const char *path, struct wch_err *err);
