@@ -317,6 +317,13 @@ static int refresh_http_index(struct wch_repos *rs, size_t i, const char *url, c
 	int r;
 
 	r = need_cache(rs, err);
+	if (r == -ENOENT && rs->offline) {
+		char why[WCH_ERR_MSG_MAX]; /* err->msg cannot be an argument of itself */
+		snprintf(why, sizeof(why), "%s", err ? err->msg : "no cache folder");
+		return wch_errf(err, -WCH_E_NOT_FOUND,
+				"offline and the index of repository %s is not in the cache "
+				"(%s)", repo->display, why);
+	}
 	if (r < 0)
 		return r;
 	wch_cache_index_name(url, name);
@@ -431,6 +438,14 @@ int wch_repos_fetch_pkg(struct wch_repos *rs, const struct wch_pkg *p, struct wc
 		goto out;
 	}
 	r = need_cache(rs, err);
+	if (r == -ENOENT && rs->offline) {
+		char why[WCH_ERR_MSG_MAX];
+		snprintf(why, sizeof(why), "%s", err ? err->msg : "no cache folder");
+		r = wch_errf(err, -WCH_E_NOT_FOUND,
+			     "offline and package %s-%s is not in the cache (%s)", p->name,
+			     p->version, why);
+		goto out;
+	}
 	if (r == 0)
 		r = wch_cache_pkg_name(p, &name, err);
 	if (r < 0)
