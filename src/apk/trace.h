@@ -19,12 +19,12 @@
  *   so:<needed>         DT_NEEDED of every ET_DYN/ET_EXEC file in the tree,
  *                       minus self-provided names and somask (§10.2); with
  *                       no host apk db every remaining name is a so: depend.
- *                       A DT_NEEDED of exactly "libc.so" in a file whose
- *                       PT_INTERP is /lib/ld-musl-<arch>.so.1 becomes
- *                       so:libc.musl-<arch>.so.1 (Debian's musl-gcc links
- *                       against "libc.so"; on Alpine the same musl has the
- *                       soname libc.musl-<arch>.so.1, which is what abuild
- *                       would have recorded).
+ *                       A DT_NEEDED of exactly "libc.so" (what Debian's
+ *                       musl-gcc records; glibc's is libc.so.6) becomes
+ *                       so:libc.musl-<CARCH>.so.1, the soname Alpine's musl
+ *                       has and abuild would have recorded. CARCH: opts
+ *                       arch; else from PT_INTERP /lib/ld-musl-<a>.so.1
+ *                       (i386 -> x86); else from e_machine.
  *   pc:<req>[<op><ver>] Requires and Requires.private of the package's .pc
  *                       files, minus self-provided; plus "pkgconfig" when
  *                       the tree has a pkgconfig dir (§10.4)
