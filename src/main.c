@@ -27,12 +27,14 @@ static const struct wch_command commands[] = {
 	{"info", cmd_info, "show a package's metadata and files"},
 	{"resolve", cmd_resolve, "print the packages a request resolves to"},
 	{"index", cmd_index, "write a signed APKINDEX.tar.gz for .apk files"},
+	{"compose", cmd_compose, "write a root folder with exactly the resolved packages"},
 	{NULL, NULL, NULL},
 };
 
 /* Names the binary may be called by, mapped to compatibility entry points. */
 static const struct wch_command multicall[] = {
 	/* MULTICALL TABLE */
+	{"witchery-compose", cmd_compose_compat, NULL},
 	{"witchery-buildapk", cmd_buildapk_compat, NULL},
 	{NULL, NULL, NULL},
 };

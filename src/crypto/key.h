@@ -37,6 +37,8 @@ int wch_keyring_load_dir(struct wch_keyring *kr, const char *dir, struct wch_err
 int wch_keyring_load_file(struct wch_keyring *kr, const char *path, struct wch_err *err);
 const struct wch_pubkey *wch_keyring_find(const struct wch_keyring *kr, const char *name);
 void wch_keyring_release(struct wch_keyring *kr);
+/* Appends the key as PEM SubjectPublicKeyInfo (what apk reads). */
+int wch_pubkey_pem(const struct wch_pubkey *k, struct wch_buf *pem, struct wch_err *err);
 
 /* Verifies an RSA PKCS#1 v1.5 signature over an already computed digest.
  * Returns 0, or -WCH_E_SIG_INVALID (message says so). */

@@ -132,6 +132,21 @@ int wch_owners_claim(struct wch_owners *o, const char *path, char type, const st
 			old->name, old->version, pkg->name, pkg->version);
 }
 
+struct wch_owner_slot *wch_owners_find(const struct wch_owners *o, const char *path)
+{
+	size_t j;
+
+	if (!o->cap)
+		return NULL;
+	j = hash_str(path) & (o->cap - 1);
+	while (o->slots[j].path) {
+		if (!strcmp(o->slots[j].path, path))
+			return &o->slots[j];
+		j = (j + 1) & (o->cap - 1);
+	}
+	return NULL;
+}
+
 /* Finds name in a passwd/group text; returns the id field (3rd) or -1. */
 static long lookup_id(const struct wch_buf *b, const char *name)
 {

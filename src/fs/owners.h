@@ -61,6 +61,9 @@ int wch_owners_claim(struct wch_owners *o, const char *path, char type, const st
 		     enum wch_owner_verdict *verdict, struct wch_owner_slot **slot,
 		     struct wch_err *err);
 
+/* The record of a claimed path, or NULL. */
+struct wch_owner_slot *wch_owners_find(const struct wch_owners *o, const char *path);
+
 /* uid/gid for an entry: uname/gname looked up in the captured files, else
  * "root" = 0, else the numeric fields. */
 void wch_owners_resolve_ids(const struct wch_owners *o, const struct wch_tar_entry *e, uid_t *uid,

@@ -1,0 +1,344 @@
+#include "fs/compose.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apk/dep.h"
+#include "apk/package.h"
+#include "fs/compose_db.h"
+#include "fs/owners.h"
+#include "fs/sink_dir.h"
+#include "solver/solver.h"
+
+/* Everything one compose run holds. */
+struct compose {
+	const struct wch_compose_opts *o;
+	struct wch_sink *sink;
+	struct wch_arena arena;
+	struct wch_pkg **locals;
+	size_t nlocal;
+	struct wch_solution sol;
+	struct wch_owners owners;
+	struct wch_compose_db db;
+	struct wch_compose_stats *stats;
+	/* The package being installed. */
+	size_t cur;
+	struct wch_compose_db_pkg *cur_db;
+	const struct wch_pkg_read_result *cur_res;
+};
+
+static void note(const struct compose *c, const char *fmt, ...) WCH_PRINTF(2, 3);
+static void note(const struct compose *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!c->o->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->o->note(c->o->note_ctx, msg);
+}
+
+/* Reads a local .apk's control part to learn its metadata and identity;
+ * its signature must be trusted unless allow_untrusted. */
+static int load_local(struct compose *c, const char *path, struct wch_err *err)
+{
+	struct wch_pkg_read_opts ro = {0};
+	struct wch_pkg_read_result res;
+	struct wch_reader rd;
+	struct wch_pkg **grown;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return wch_err_sys(err, errno, "cannot open '%s'", path);
+	rd = wch_reader_fd(&fd);
+	ro.mode = c->o->allow_untrusted ? WCH_PKG_VERIFY_NONE : WCH_PKG_VERIFY_SIGNATURE;
+	ro.keys = c->o->keys;
+	ro.arena = &c->arena;
+	ro.control_only = true;
+	r = wch_package_read(rd, &ro, &res, err);
+	close(fd);
+	if (r)
+		return wch_err_prefix(err, "'%s'", path);
+	grown = realloc(c->locals, (c->nlocal + 1) * sizeof(*grown));
+	if (!grown)
+		return wch_errf(err, -ENOMEM, "out of memory");
+	c->locals = grown;
+	res.pkg->repo = -1;
+	res.pkg->filename = wch_arena_strdup(&c->arena, path);
+	res.pkg->identity = res.identity;
+	if (!res.pkg->filename)
+		return wch_errf(err, -ENOMEM, "out of memory");
+	c->locals[c->nlocal++] = res.pkg;
+	return 0;
+}
+
+/* World = the -d dependency strings + "name><identity" for each local file
+ * (apk-format §6.2), so exactly that file is installed. */
+static int build_world(struct compose *c, struct wch_deps *world, struct wch_err *err)
+{
+	size_t i, n = c->o->ndeps + c->nlocal, k = 0;
+	int r;
+
+	world->v = wch_arena_alloc(&c->arena, (n ? n : 1) * sizeof(*world->v));
+	if (!world->v)
+		return wch_errf(err, -ENOMEM, "out of memory");
+	for (i = 0; i < c->o->ndeps; i++) {
+		struct wch_deps part;
+		size_t j;
+		r = wch_deps_parse(&c->arena, wch_view_str(c->o->deps[i]), &part, err);
+		if (r)
+			return wch_err_prefix(err, "dependency '%s'", c->o->deps[i]);
+		if (part.n + k > n) {
+			struct wch_dep *v = wch_arena_alloc(&c->arena, (part.n + n) * sizeof(*v));
+			if (!v)
+				return wch_errf(err, -ENOMEM, "out of memory");
+			memcpy(v, world->v, k * sizeof(*v));
+			world->v = v;
+			n += part.n;
+		}
+		for (j = 0; j < part.n; j++)
+			world->v[k++] = part.v[j];
+	}
+	for (i = 0; i < c->nlocal; i++) {
+		struct wch_dep *d = &world->v[k++];
+		char q1[64];
+		memset(d, 0, sizeof(*d));
+		d->name = c->locals[i]->name;
+		d->op = WCH_VER_CHECKSUM;
+		d->version = wch_arena_strdup(&c->arena,
+					      wch_checksum_format(&c->locals[i]->identity, q1));
+		if (!d->version)
+			return wch_errf(err, -ENOMEM, "out of memory");
+	}
+	world->n = k;
+	return 0;
+}
+
+static int resolve(struct compose *c, struct wch_deps *world, struct wch_buf *problems,
+		   struct wch_err *err)
+{
+	const struct wch_repos *rs = c->o->repos;
+	struct wch_pkg **avail;
+	const char **tags;
+	struct wch_solver_opts so = {0};
+	size_t i, n;
+	int r;
+
+	for (i = 0; i < c->o->nfiles; i++) {
+		r = load_local(c, c->o->files[i], err);
+		if (r)
+			return r;
+	}
+	r = build_world(c, world, err);
+	if (r)
+		return r;
+	if (world->n == 0)
+		return wch_errf(err, -WCH_E_USAGE, "nothing to install (give -d DEP or -p FILE.apk)");
+	n = rs->npkgs + c->nlocal;
+	avail = wch_arena_alloc(&c->arena, (n ? n : 1) * sizeof(*avail));
+	tags = wch_arena_alloc(&c->arena, (rs->n ? rs->n : 1) * sizeof(*tags));
+	if (!avail || !tags)
+		return wch_errf(err, -ENOMEM, "out of memory");
+	memcpy(avail, rs->pkgs, rs->npkgs * sizeof(*avail));
+	memcpy(avail + rs->npkgs, c->locals, c->nlocal * sizeof(*avail));
+	for (i = 0; i < rs->n; i++)
+		tags[i] = rs->v[i].tag;
+	so.repo_tags = tags;
+	so.nrepos = rs->n;
+	so.arch = rs->arch;
+	return wch_solve(avail, n, world, &so, &c->sol, problems, err);
+}
+
+int wch_compose_plan(const struct wch_compose_opts *o, struct wch_buf *plan,
+		     struct wch_buf *problems, struct wch_err *err)
+{
+	struct compose c = {.o = o, .arena = WCH_ARENA_INIT};
+	struct wch_deps world;
+	size_t i;
+	int r;
+
+	r = resolve(&c, &world, problems, err);
+	for (i = 0; !r && i < c.sol.n; i++)
+		if (wch_pkg_format_nv(c.sol.pkgs[i], plan) || wch_buf_addch(plan, '\n'))
+			r = wch_errf(err, -ENOMEM, "out of memory");
+	wch_solution_release(&c.sol);
+	free(c.locals);
+	wch_arena_release(&c.arena);
+	return r;
+}
+
+/* --- streaming one package into the sink --- */
+
+static int on_control(void *ctx, const struct wch_pkg_read_result *res, struct wch_err *err)
+{
+	struct compose *c = ctx;
+
+	c->cur_res = res;
+	return wch_compose_db_begin(&c->db, c->sol.pkgs[c->cur], res, &c->cur_db, err);
+}
+
+static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_reader *data,
+		    struct wch_err *err)
+{
+	struct compose *c = ctx;
+	const struct wch_pkg *pkg = c->sol.pkgs[c->cur];
+	struct wch_tar_entry fixed = *e;
+	struct wch_reader rd = *data;
+	enum wch_owner_verdict v;
+	struct wch_owner_slot *slot;
+	void *link_data = NULL;
+	int r;
+
+	/* Who may write this path (apk-format §2.9: replaces, origin). */
+	r = wch_owners_claim(&c->owners, e->name, e->type, pkg, &v, &slot, err);
+	if (r)
+		return r;
+	if (v == WCH_OWNER_KEEP_OLD)
+		return 0; /* the other package keeps it; data is drained */
+	/* Owner names resolve against the root being built (§1.2). */
+	wch_owners_resolve_ids(&c->owners, e, &fixed.uid, &fixed.gid);
+	r = wch_owners_watch(&c->owners, e, &rd);
+	if (r)
+		return wch_errf(err, r, "out of memory");
+	r = c->sink->ops->entry(c->sink, &fixed, &rd, err);
+	if (r)
+		return wch_err_prefix(err, "%s-%s", pkg->name, pkg->version);
+	r = wch_owners_watch_end(&c->owners, err);
+	if (r)
+		return r;
+	if (e->type == WCH_TAR_DIR)
+		c->stats->ndirs++;
+	else
+		c->stats->nfiles++;
+	if (e->type == WCH_TAR_REG)
+		c->stats->installed_bytes += e->size;
+	if (e->type == WCH_TAR_HARDLINK && e->link) {
+		struct wch_owner_slot *t = wch_owners_find(&c->owners, e->link);
+		link_data = t ? t->data : NULL;
+	}
+	return wch_compose_db_entry(&c->db, c->cur_db, &fixed, &slot->data, link_data, err);
+}
+
+static int install_one(struct compose *c, const char *path, struct wch_err *err)
+{
+	const struct wch_pkg *pkg = c->sol.pkgs[c->cur];
+	struct wch_pkg_read_opts ro = {0};
+	struct wch_pkg_read_result res;
+	struct wch_reader rd;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return wch_err_sys(err, errno, "cannot open '%s'", path);
+	rd = wch_reader_fd(&fd);
+	/* A package from a signed index is bound to it by identity (§2.4); a
+	 * local file was already checked against the keys when loaded, and its
+	 * identity is now pinned too. */
+	ro.mode = WCH_PKG_VERIFY_IDENTITY;
+	ro.identity = &pkg->identity;
+	ro.keys = c->o->keys;
+	ro.arena = &c->arena;
+	ro.control = on_control;
+	ro.entry = on_entry;
+	ro.ctx = c;
+	r = c->sink->ops->begin_pkg(c->sink, pkg, err);
+	if (!r)
+		r = wch_package_read(rd, &ro, &res, err);
+	close(fd);
+	if (!r)
+		r = c->sink->ops->end_pkg(c->sink, err);
+	if (r)
+		return wch_err_prefix(err, "%s-%s", pkg->name, pkg->version);
+	if (res.nscripts)
+		c->stats->nscripts_skipped++;
+	if (res.pkg->ntriggers)
+		c->stats->ntriggers_skipped++;
+	note(c, "%s-%s: %zu files%s", pkg->name, pkg->version, res.nfiles,
+	     res.nscripts ? " (install scripts not run)" : "");
+	return wch_compose_db_end(&c->db, c->cur_db, &res, err);
+}
+
+int wch_compose_run(const struct wch_compose_opts *o, struct wch_sink *sink,
+		    struct wch_compose_stats *stats, struct wch_buf *problems,
+		    struct wch_err *err)
+{
+	struct compose c = {.o = o, .sink = sink, .arena = WCH_ARENA_INIT, .stats = stats};
+	struct wch_deps world;
+	char **paths = NULL;
+	size_t i;
+	int r;
+
+	memset(stats, 0, sizeof(*stats));
+	wch_owners_init(&c.owners);
+	wch_compose_db_init(&c.db, o->repos, o->keys);
+	r = resolve(&c, &world, problems, err);
+	if (r)
+		goto out;
+	paths = calloc(c.sol.n ? c.sol.n : 1, sizeof(*paths));
+	if (!paths) {
+		r = wch_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Repository packages are fetched (or found locally) first, so a
+	 * network failure happens before anything is written. */
+	{
+		struct wch_pkg **remote = calloc(c.sol.n ? c.sol.n : 1, sizeof(*remote));
+		size_t nr = 0, *idx = calloc(c.sol.n ? c.sol.n : 1, sizeof(*idx));
+		char **rp = calloc(c.sol.n ? c.sol.n : 1, sizeof(*rp));
+		if (!remote || !idx || !rp) {
+			free(remote);
+			free(idx);
+			free(rp);
+			r = wch_errf(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < c.sol.n; i++)
+			if (c.sol.pkgs[i]->repo >= 0) {
+				idx[nr] = i;
+				remote[nr++] = c.sol.pkgs[i];
+			}
+		r = nr ? wch_repos_fetch_pkgs(o->repos, remote, nr, rp, err) : 0;
+		for (i = 0; i < nr; i++)
+			paths[idx[i]] = rp[i];
+		free(remote);
+		free(idx);
+		free(rp);
+		if (r)
+			goto out;
+	}
+	for (i = 0; i < c.sol.n; i++) {
+		const char *path = c.sol.pkgs[i]->repo >= 0 ? paths[i] : c.sol.pkgs[i]->filename;
+		c.cur = i;
+		r = install_one(&c, path, err);
+		if (r)
+			goto out;
+		stats->npkgs++;
+	}
+	if (!o->no_db) {
+		r = wch_compose_db_write(&c.db, sink, &world, o->db_mtime, err);
+		if (r)
+			goto out;
+	}
+	stats->nspecial_skipped = 0;
+	r = sink->ops->commit(sink, err);
+out:
+	if (paths)
+		for (i = 0; i < c.sol.n; i++)
+			free(paths[i]);
+	free(paths);
+	wch_compose_db_release(&c.db);
+	wch_owners_release(&c.owners);
+	wch_solution_release(&c.sol);
+	free(c.locals);
+	wch_arena_release(&c.arena);
+	return r;
+}
