@@ -103,6 +103,14 @@ static int num_field(struct parser *ps, char letter, struct wch_view v, uint64_t
 	return parse_u64(v, max, out) ? 0 : bad_line(ps, letter, "invalid number");
 }
 
+/* A callback's message does not know which line it is about; add it. */
+static int located(struct parser *ps, int r)
+{
+	if (r < 0 && ps->err)
+		wch_err_prefix(ps->err, "line %zu", ps->lineno);
+	return r;
+}
+
 static int field(struct parser *ps, char letter, struct wch_view v)
 {
 	struct wch_pkg *p = ps->p;
@@ -151,7 +159,7 @@ static int field(struct parser *ps, char letter, struct wch_view v)
 	case 'F': case 'M': case 'R': case 'Z': case 'r': case 'q':
 	case 'a': case 's': case 'f':
 		if (ps->cb->extra)
-			r = ps->cb->extra(ps->cb->ctx, letter, v, ps->err);
+			r = located(ps, ps->cb->extra(ps->cb->ctx, letter, v, ps->err));
 		break;
 	default:
 		/* Lowercase: a newer apk's optional field. Anything else is
@@ -159,7 +167,7 @@ static int field(struct parser *ps, char letter, struct wch_view v)
 		if (!(letter >= 'a' && letter <= 'z'))
 			p->uninstallable = true;
 		if (ps->cb->unknown)
-			r = ps->cb->unknown(ps->cb->ctx, letter, v, ps->err);
+			r = located(ps, ps->cb->unknown(ps->cb->ctx, letter, v, ps->err));
 		break;
 	}
 	return r;
