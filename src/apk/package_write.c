@@ -773,6 +773,11 @@ int wch_package_write(const char *srcdir, int outdirfd, const char *outname,
 	}
 	if (spec->scripts_dir && (r = load_scripts(&w, spec->scripts_dir)) < 0)
 		goto out;
+	/* apk runs .trigger only for directories matching `triggers` (§4.2). */
+	if (w.has_script[NSCRIPTS - 1] && !spec->pkg->ntriggers)
+		warnf(&w, "the .trigger script never runs: no trigger paths given");
+	else if (!w.has_script[NSCRIPTS - 1] && spec->pkg->ntriggers)
+		warnf(&w, "trigger paths given but no .trigger script");
 
 	memset(&wo, 0, sizeof(wo));
 	wo.allow_special = spec->allow_special;
