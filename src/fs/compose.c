@@ -78,7 +78,7 @@ static int load_local(struct compose *c, const char *path, struct wch_err *err)
 	if (!res.pkg->filename)
 		return wch_errf(err, -ENOMEM, "out of memory");
 	c->locals[c->nlocal++] = res.pkg;
-	return 0;
+	return res.signature_ok ? wch_compose_db_use_key(&c->db, res.sig_key, err) : 0;
 }
 
 /* World = the -d dependency strings + "name><identity" for each local file
@@ -166,11 +166,13 @@ int wch_compose_plan(const struct wch_compose_opts *o, struct wch_buf *plan,
 	size_t i;
 	int r;
 
+	wch_compose_db_init(&c.db, o->repos, o->keys);
 	r = resolve(&c, &world, problems, err);
 	for (i = 0; !r && i < c.sol.n; i++)
 		if (wch_pkg_format_nv(c.sol.pkgs[i], plan) || wch_buf_addch(plan, '\n'))
 			r = wch_errf(err, -ENOMEM, "out of memory");
 	wch_solution_release(&c.sol);
+	wch_compose_db_release(&c.db);
 	free(c.locals);
 	wch_arena_release(&c.arena);
 	return r;

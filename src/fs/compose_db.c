@@ -61,7 +61,7 @@ void wch_compose_db_release(struct wch_compose_db *cdb)
 	memset(cdb, 0, sizeof(*cdb));
 }
 
-static int use_key(struct wch_compose_db *cdb, const char *name, struct wch_err *err)
+int wch_compose_db_use_key(struct wch_compose_db *cdb, const char *name, struct wch_err *err)
 {
 	const char **g;
 	size_t i;
@@ -124,7 +124,7 @@ int wch_compose_db_begin(struct wch_compose_db *cdb, const struct wch_pkg *pkg,
 			return r;
 	}
 	if (res->signature_ok) {
-		r = use_key(cdb, res->sig_key, err);
+		r = wch_compose_db_use_key(cdb, res->sig_key, err);
 		if (r)
 			return r;
 	}
@@ -301,7 +301,7 @@ static int write_config(struct wch_compose_db *cdb, struct wch_sink *sink, int64
 	/* The keys that verified the indexes and local packages. */
 	for (i = 0; !r && i < rs->n; i++)
 		if (rs->v[i].trusted && rs->v[i].signer)
-			r = use_key(cdb, rs->v[i].signer, err);
+			r = wch_compose_db_use_key(cdb, rs->v[i].signer, err);
 	for (i = 0; !r && i < cdb->nused_keys; i++) {
 		const struct wch_pubkey *k = wch_keyring_find(cdb->keys, cdb->used_keys[i]);
 		char path[4200];

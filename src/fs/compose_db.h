@@ -50,6 +50,10 @@ int wch_compose_db_entry(struct wch_compose_db *db, struct wch_compose_db_pkg *p
 int wch_compose_db_end(struct wch_compose_db *db, struct wch_compose_db_pkg *p,
 		       const struct wch_pkg_read_result *res, struct wch_err *err);
 
+/* Remembers that the key named name (if in the keyring) verified something,
+ * so it is copied into etc/apk/keys. */
+int wch_compose_db_use_key(struct wch_compose_db *db, const char *name, struct wch_err *err);
+
 /* Writes the database files into the sink. */
 int wch_compose_db_write(struct wch_compose_db *db, struct wch_sink *sink,
 			 const struct wch_deps *world, int64_t mtime, struct wch_err *err);

@@ -1,0 +1,31 @@
+# compose's options: --dry-run, --no-db, existing OUTDIR, missing packages,
+# and witchery-compose with the original tool's flags.
+. "$SRCDIR/tests/e2e/lib.sh"
+mkdir -p repo && ln -s "$REPO319" repo/x86_64
+R=(-k "$KEYS" --cache-dir cache -X "$PWD/repo")
+"$W" compose "${R[@]}" --dry-run -d musl -d zlib > plan.txt || fail "dry-run"
+[ "$(cat plan.txt | tr '\n' ' ')" = "musl-1.2.4_git20230717-r4 zlib-1.3.1-r0 " ] \
+	|| fail "plan: $(cat plan.txt)"
+[ -e out ] && fail "dry-run wrote something"
+"$W" compose "${R[@]}" --no-db -d musl nodb > /dev/null || fail "--no-db"
+[ -e nodb/lib/apk ] && fail "--no-db kept lib/apk"
+[ -e nodb/etc/apk ] && fail "--no-db kept etc/apk"
+[ -e nodb/lib/ld-musl-x86_64.so.1 ] || fail "--no-db lost musl"
+expect_fail "non-empty OUTDIR" "$W" compose "${R[@]}" -d musl nodb
+expect_grep "not empty" err.txt
+"$W" compose "${R[@]}" --force -d zlib nodb > /dev/null || fail "--force"
+[ -e nodb/lib/libz.so.1 ] || fail "--force did not replace"
+expect_fail "missing package" "$W" compose "${R[@]}" -d no-such-package x1
+expect_grep "no-such-package" err.txt
+[ -e x1 ] && fail "OUTDIR left after failure"
+expect_fail "impossible version" "$W" compose "${R[@]}" -d 'musl>9' x2
+expect_grep "musl" err.txt
+expect_fail "no OUTDIR" "$W" compose "${R[@]}" -d musl
+# The original interface, through a link named witchery-compose.
+ln -s "$W" witchery-compose
+./witchery-compose -h > h.txt || fail "-h"
+expect_grep "usage: witchery-compose" h.txt
+./witchery-compose -X "$PWD/repo" -k "$KEYS" -d musl compat > /dev/null 2>&1 \
+	|| fail "witchery-compose"
+[ -e compat/lib/ld-musl-x86_64.so.1 ] || fail "witchery-compose did not install musl"
+exit 0
