@@ -25,16 +25,35 @@ extern char **environ;
  * compiler finds this folder's own "elf.h" first for #include <elf.h>.
  */
 enum {
-	EI_NIDENT = 16, EI_CLASS = 4, EI_DATA = 5, EI_VERSION = 6, EI_OSABI = 7,
-	ELFCLASS32 = 1, ELFCLASS64 = 2, ELFDATA2LSB = 1, ELFDATA2MSB = 2, EV_CURRENT = 1,
-	EHDR32_SIZE = 52, EHDR64_SIZE = 64, PHDR32_SIZE = 32, PHDR64_SIZE = 56,
-	ET_DYN = 3, PN_XNUM = 0xffff,
-	PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3,
-	DT_NULL = 0, DT_NEEDED = 1, DT_STRTAB = 5, DT_STRSZ = 10, DT_SONAME = 14,
-	DT_RPATH = 15, DT_RUNPATH = 29,
+	EI_NIDENT = 16,
+	EI_CLASS = 4,
+	EI_DATA = 5,
+	EI_VERSION = 6,
+	EI_OSABI = 7,
+	ELFCLASS32 = 1,
+	ELFCLASS64 = 2,
+	ELFDATA2LSB = 1,
+	ELFDATA2MSB = 2,
+	EV_CURRENT = 1,
+	EHDR32_SIZE = 52,
+	EHDR64_SIZE = 64,
+	PHDR32_SIZE = 32,
+	PHDR64_SIZE = 56,
+	ET_DYN = 3,
+	PN_XNUM = 0xffff,
+	PT_LOAD = 1,
+	PT_DYNAMIC = 2,
+	PT_INTERP = 3,
+	DT_NULL = 0,
+	DT_NEEDED = 1,
+	DT_STRTAB = 5,
+	DT_STRSZ = 10,
+	DT_SONAME = 14,
+	DT_RPATH = 15,
+	DT_RUNPATH = 29,
 };
 #define DT_FLAGS_1 0x6ffffffbLL
-#define DF_1_PIE 0x08000000ULL
+#define DF_1_PIE   0x08000000ULL
 static const unsigned char ELFMAG[4] = {0x7f, 'E', 'L', 'F'};
 
 struct src {
@@ -160,9 +179,11 @@ static int read_phdrs(const struct src *s, const unsigned char *eh, struct phinf
 	int r;
 
 	if (phnum == PN_XNUM)
-		return wch_errf(err, -WCH_E_UNSUPPORTED, "ELF file with over 65534 program headers");
+		return wch_errf(err, -WCH_E_UNSUPPORTED,
+				"ELF file with over 65534 program headers");
 	if (phnum && entsize < need)
-		return wch_errf(err, -WCH_E_FORMAT, "ELF program header size %u too small", entsize);
+		return wch_errf(err, -WCH_E_FORMAT, "ELF program header size %u too small",
+				entsize);
 	for (unsigned i = 0; i < phnum; i++) {
 		r = src_read(s, phoff + (uint64_t)i * entsize, p, need, err);
 		if (r < 0)
@@ -229,8 +250,8 @@ static int push(struct wch_arena *a, const char ***v, size_t *n, size_t *cap, co
 }
 
 /* Splits a search path at ':' into out->rpath. */
-static int add_rpath(struct wch_arena *a, struct wch_elf_info *out, size_t *cap,
-		     const char *path, struct wch_err *err)
+static int add_rpath(struct wch_arena *a, struct wch_elf_info *out, size_t *cap, const char *path,
+		     struct wch_err *err)
 {
 	const char *p = path;
 	while (*p) {
@@ -288,7 +309,8 @@ static int read_dynamic(const struct src *s, const struct phinfo *ph, struct wch
 		case DT_RPATH:
 		case DT_RUNPATH:
 			if (nrefs >= MAX_DYNREFS)
-				return wch_errf(err, -WCH_E_TOO_BIG, "too many ELF dynamic entries");
+				return wch_errf(err, -WCH_E_TOO_BIG,
+						"too many ELF dynamic entries");
 			refs[nrefs++] = (struct ref){tag, val};
 			break;
 		case DT_SONAME:
@@ -333,7 +355,8 @@ static int read_dynamic(const struct src *s, const struct phinfo *ph, struct wch
 			if (refs[i].tag != want)
 				continue;
 			if (refs[i].val >= limit - stroff)
-				return wch_errf(err, -WCH_E_FORMAT, "ELF dynamic string out of bounds");
+				return wch_errf(err, -WCH_E_FORMAT,
+						"ELF dynamic string out of bounds");
 			r = read_str(s, stroff + refs[i].val, limit, a, &str, err);
 			if (r < 0)
 				return r;
@@ -500,7 +523,8 @@ static int run_strip(const char *opt, const char *path, struct wch_err *err)
 	if (r != 0) {
 		close(pfd[0]);
 		if (r == ENOENT)
-			return wch_errf(err, -WCH_E_NOT_FOUND, "strip (binutils) not found on PATH");
+			return wch_errf(err, -WCH_E_NOT_FOUND,
+					"strip (binutils) not found on PATH");
 		return wch_err_sys(err, r, "cannot run strip");
 	}
 	for (;;) {
@@ -510,7 +534,8 @@ static int run_strip(const char *opt, const char *path, struct wch_err *err)
 			continue;
 		if (n <= 0)
 			break;
-		size_t take = (size_t)n < sizeof(msg) - 1 - mlen ? (size_t)n : sizeof(msg) - 1 - mlen;
+		size_t take =
+		    (size_t)n < sizeof(msg) - 1 - mlen ? (size_t)n : sizeof(msg) - 1 - mlen;
 		memcpy(msg + mlen, buf, take);
 		mlen += take;
 	}

@@ -23,25 +23,25 @@
 
 /* Caps on untrusted input. */
 #define WCH_ELF_MAX_DYNAMIC (1u << 20) /* bytes of PT_DYNAMIC read */
-#define WCH_ELF_MAX_STRING 4096        /* one dynamic string / PT_INTERP */
-#define WCH_ELF_MAX_NEEDED 4096        /* DT_NEEDED + rpath entries */
+#define WCH_ELF_MAX_STRING  4096       /* one dynamic string / PT_INTERP */
+#define WCH_ELF_MAX_NEEDED  4096       /* DT_NEEDED + rpath entries */
 
 /* e_type and e_ident[EI_OSABI] values callers test (the system <elf.h>
  * is shadowed by this header inside src/apk). */
-#define WCH_ELF_ET_REL 1
-#define WCH_ELF_ET_EXEC 2
-#define WCH_ELF_ET_DYN 3
+#define WCH_ELF_ET_REL		 1
+#define WCH_ELF_ET_EXEC		 2
+#define WCH_ELF_ET_DYN		 3
 #define WCH_ELF_OSABI_STANDALONE 255
 
 struct wch_elf_info {
-	bool is64;         /* ELFCLASS64 */
-	bool big_endian;   /* ELFDATA2MSB */
-	unsigned osabi;    /* e_ident[EI_OSABI] */
-	unsigned type;     /* e_type: ET_EXEC, ET_DYN, ET_REL, ... */
-	unsigned machine;  /* e_machine: EM_X86_64, EM_AARCH64, EM_ARM, ... */
-	bool dynamic;      /* has PT_DYNAMIC */
-	bool pie;          /* ET_DYN executable: PT_INTERP or DF_1_PIE */
-	bool shared;       /* ET_DYN and not pie: a shared object */
+	bool is64;	     /* ELFCLASS64 */
+	bool big_endian;     /* ELFDATA2MSB */
+	unsigned osabi;	     /* e_ident[EI_OSABI] */
+	unsigned type;	     /* e_type: ET_EXEC, ET_DYN, ET_REL, ... */
+	unsigned machine;    /* e_machine: EM_X86_64, EM_AARCH64, EM_ARM, ... */
+	bool dynamic;	     /* has PT_DYNAMIC */
+	bool pie;	     /* ET_DYN executable: PT_INTERP or DF_1_PIE */
+	bool shared;	     /* ET_DYN and not pie: a shared object */
 	const char *interp;  /* PT_INTERP path, NULL if none */
 	const char *soname;  /* DT_SONAME, NULL if none */
 	const char **needed; /* DT_NEEDED in file order */

@@ -63,10 +63,9 @@ struct tracer {
 	struct wch_err *err;
 	size_t nfiles;
 	bool pkgconfig_dir;
-	struct vec paths;   /* every entry's relative path (sorted after the walk) */
-	struct vec elfs;    /* struct elf_file * */
-	struct vec pcs;     /* relative paths of .pc files */
-	struct vec scripts; /* pairs: path, depend text */
+	struct vec paths;	      /* every entry's relative path (sorted after the walk) */
+	struct vec elfs;	      /* struct elf_file * */
+	struct vec scripts;	      /* triples: path, depend, interpreter */
 	struct vec provides, depends; /* struct item * */
 	struct vec warnings;
 };
@@ -392,8 +391,8 @@ static int pc_parse(struct tracer *t, const char *text, size_t len, struct pcfil
 			line.n = (size_t)(hash - line.p);
 		line = trim(line);
 		size_t k = 0;
-		while (k < line.n && (isalnum((unsigned char)line.p[k]) || line.p[k] == '_' ||
-				      line.p[k] == '.'))
+		while (k < line.n &&
+		       (isalnum((unsigned char)line.p[k]) || line.p[k] == '_' || line.p[k] == '.'))
 			k++;
 		if (k == 0 || k == line.n)
 			continue;
@@ -484,8 +483,10 @@ static int pc_requires(struct tracer *t, const char *pcpath, const char *list)
 		}
 		const char *nv = bits && ver.n ? wch_trace_pc_version(t->a, v) : NULL;
 		if (nv && !wch_version_valid(nv)) {
-			int r = warnf(t, "'%s': version '%s' of required module '%s' is not a "
-					 "valid apk version; requiring it unversioned", pcpath, v, n);
+			int r = warnf(t,
+				      "'%s': version '%s' of required module '%s' is not a "
+				      "valid apk version; requiring it unversioned",
+				      pcpath, v, n);
 			if (r < 0) {
 				wch_buf_release(&b);
 				return r;
@@ -549,8 +550,10 @@ static int trace_pc(struct tracer *t, int dirfd, const char *name, const char *p
 	} else if (wch_version_valid(ver)) {
 		r = add_dep(t, &t->provides, pn.p, WCH_VER_EQUAL, ver);
 	} else {
-		r = warnf(t, "'%s': Version '%s' is not a valid apk version; providing %s "
-			     "unversioned", path, pc.version, pn.p);
+		r = warnf(t,
+			  "'%s': Version '%s' is not a valid apk version; providing %s "
+			  "unversioned",
+			  path, pc.version, pn.p);
 		if (r == 0)
 			r = add_dep(t, &t->provides, pn.p, 0, NULL);
 	}
@@ -687,7 +690,8 @@ static int walk_entry(struct tracer *t, int dirfd, const char *rel, const char *
 			return wch_err_sys(t->err, errno, "cannot open '%s'", path);
 		return walk(t, fd, path, depth + 1);
 	}
-	if (is_cmd_dir(rel) && (S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && (st.st_mode & 0111))))
+	if (is_cmd_dir(rel) &&
+	    (S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && (st.st_mode & 0111))))
 		r = add_cmd(t, name);
 	if (r == 0 && S_ISREG(st.st_mode) && is_pc_dir(rel) && ends_with(name, ".pc") &&
 	    strlen(name) > 3)
@@ -775,7 +779,8 @@ static char *rpath_dir(struct wch_arena *a, const char *origin, const char *entr
 			char *slash = memrchr(out.p, '/', out.len);
 			out.len = slash ? (size_t)(slash - out.p) : 0;
 			out.p[out.len] = 0;
-		} else if ((out.len && wch_buf_addch(&out, '/') < 0) || wch_buf_add(&out, p, n) < 0) {
+		} else if ((out.len && wch_buf_addch(&out, '/') < 0) ||
+			   wch_buf_add(&out, p, n) < 0) {
 			goto out;
 		}
 		p += n;
@@ -857,8 +862,8 @@ static int so_provides(struct tracer *t)
 			    vec_push(t->a, &vers, (void *)ver) < 0)
 				return nomem(t);
 		} else if (!strcmp(vers.v[k], "0") ||
-			   (strcmp(ver, "0") && wch_version_compare(ver, vers.v[k]) ==
-						       WCH_VER_GREATER)) {
+			   (strcmp(ver, "0") &&
+			    wch_version_compare(ver, vers.v[k]) == WCH_VER_GREATER)) {
 			/* Duplicates of one soname keep a non-0 version. */
 			vers.v[k] = (void *)ver;
 		}
@@ -884,14 +889,22 @@ static bool is_glibc(const char *needed)
 static const char *carch_of_machine(unsigned m, bool is64)
 {
 	switch (m) {
-	case 62: return "x86_64";
-	case 3: return "x86";
-	case 183: return "aarch64";
-	case 40: return "armhf";
-	case 21: return is64 ? "ppc64le" : NULL;
-	case 22: return is64 ? "s390x" : NULL;
-	case 243: return is64 ? "riscv64" : NULL;
-	case 258: return "loongarch64";
+	case 62:
+		return "x86_64";
+	case 3:
+		return "x86";
+	case 183:
+		return "aarch64";
+	case 40:
+		return "armhf";
+	case 21:
+		return is64 ? "ppc64le" : NULL;
+	case 22:
+		return is64 ? "s390x" : NULL;
+	case 243:
+		return is64 ? "riscv64" : NULL;
+	case 258:
+		return "loongarch64";
 	}
 	return NULL;
 }
@@ -952,8 +965,10 @@ static int so_depends(struct tracer *t)
 				return r;
 		}
 		if (glibc) {
-			r = warnf(t, "'%s' is linked against glibc (%s), which Alpine "
-				     "repositories do not provide", f->path, glibc);
+			r = warnf(t,
+				  "'%s' is linked against glibc (%s), which Alpine "
+				  "repositories do not provide",
+				  f->path, glibc);
 			if (r < 0)
 				return r;
 		}

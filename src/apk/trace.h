@@ -59,7 +59,7 @@
 /* Caps on the tree. */
 #define WCH_TRACE_MAX_DEPTH 64
 #define WCH_TRACE_MAX_FILES 1000000
-#define WCH_TRACE_MAX_PC (1u << 20) /* bytes of one .pc file */
+#define WCH_TRACE_MAX_PC    (1u << 20) /* bytes of one .pc file */
 
 struct wch_trace_opts {
 	const char *pkgname; /* the package's own name (never a depend) */

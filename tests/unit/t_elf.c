@@ -65,9 +65,10 @@ static const char *readelf_field(const char *file, const char *key)
 			continue;
 		if (out[0])
 			strncat(out, ",", sizeof(out) - strlen(out) - 1);
-		strncat(out, b + 1, (size_t)(e - b - 1) < sizeof(out) - strlen(out) - 1
-					    ? (size_t)(e - b - 1)
-					    : sizeof(out) - strlen(out) - 1);
+		strncat(out, b + 1,
+			(size_t)(e - b - 1) < sizeof(out) - strlen(out) - 1
+			    ? (size_t)(e - b - 1)
+			    : sizeof(out) - strlen(out) - 1);
 	}
 	pclose(p);
 	return out;
@@ -119,7 +120,8 @@ static void t_musl_hello(void)
 	snprintf(src, sizeof(src), "%s/hello.c", wt_tmpdir());
 	snprintf(bin, sizeof(bin), "%s/hello-musl", wt_tmpdir());
 	WT_EQ(sh("printf '#include <stdio.h>\\nint main(void){puts(\"hi\");return 0;}\\n' > '%s'",
-		 src), 0);
+		 src),
+	      0);
 	WT_EQ(sh("musl-gcc -o '%s' '%s'", bin, src), 0);
 	wch_err_init(&e);
 	WT_OK(parse_path(bin, &a, &info, &e));
@@ -179,18 +181,18 @@ struct real_case {
 static void t_real_alpine(void)
 {
 	static const struct real_case cases[] = {
-		{"alpine/apks/x86_64/alpine-3.19.1-iso-boot/musl-1.2.4_git20230717-r4.apk",
-		 "lib/ld-musl-x86_64.so.1", "libc.musl-x86_64.so.1", NULL, true, false, 62},
-		{"alpine/apks/aarch64/alpine-rpi-3.13.4-boot/musl-1.2.2-r0.apk",
-		 "lib/ld-musl-aarch64.so.1", "libc.musl-aarch64.so.1", NULL, true, false, 183},
-		{"alpine/apks/armhf/alpine-uboot-3.3.3-boot/musl-1.1.12-r3.apk",
-		 "lib/ld-musl-armhf.so.1", "libc.musl-armhf.so.1", NULL, false, false, 40},
-		{"alpine/apks/x86_64/alpine-3.19.1-iso-boot/busybox-1.36.1-r15.apk", "bin/busybox",
-		 NULL, "/lib/ld-musl-x86_64.so.1", true, false, 62},
-		{"alpine/apks/aarch64/alpine-rpi-3.13.4-boot/busybox-1.32.1-r5.apk", "bin/busybox",
-		 NULL, "/lib/ld-musl-aarch64.so.1", true, false, 183},
-		{"alpine/apks/armhf/alpine-uboot-3.3.3-boot/busybox-1.24.1-r7.apk", "bin/busybox",
-		 NULL, "/lib/ld-musl-armhf.so.1", false, false, 40},
+	    {"alpine/apks/x86_64/alpine-3.19.1-iso-boot/musl-1.2.4_git20230717-r4.apk",
+	     "lib/ld-musl-x86_64.so.1", "libc.musl-x86_64.so.1", NULL, true, false, 62},
+	    {"alpine/apks/aarch64/alpine-rpi-3.13.4-boot/musl-1.2.2-r0.apk",
+	     "lib/ld-musl-aarch64.so.1", "libc.musl-aarch64.so.1", NULL, true, false, 183},
+	    {"alpine/apks/armhf/alpine-uboot-3.3.3-boot/musl-1.1.12-r3.apk",
+	     "lib/ld-musl-armhf.so.1", "libc.musl-armhf.so.1", NULL, false, false, 40},
+	    {"alpine/apks/x86_64/alpine-3.19.1-iso-boot/busybox-1.36.1-r15.apk", "bin/busybox",
+	     NULL, "/lib/ld-musl-x86_64.so.1", true, false, 62},
+	    {"alpine/apks/aarch64/alpine-rpi-3.13.4-boot/busybox-1.32.1-r5.apk", "bin/busybox",
+	     NULL, "/lib/ld-musl-aarch64.so.1", true, false, 183},
+	    {"alpine/apks/armhf/alpine-uboot-3.3.3-boot/busybox-1.24.1-r7.apk", "bin/busybox", NULL,
+	     "/lib/ld-musl-armhf.so.1", false, false, 40},
 	};
 	bool readelf = have("readelf");
 
@@ -268,8 +270,8 @@ static int slurp(const char *path, struct wch_buf *b)
 static void t_fuzz_real(void)
 {
 	const char *apks[] = {
-		"alpine/apks/x86_64/alpine-3.19.1-iso-boot/busybox-1.36.1-r15.apk",
-		"alpine/apks/armhf/alpine-uboot-3.3.3-boot/musl-1.1.12-r3.apk",
+	    "alpine/apks/x86_64/alpine-3.19.1-iso-boot/busybox-1.36.1-r15.apk",
+	    "alpine/apks/armhf/alpine-uboot-3.3.3-boot/musl-1.1.12-r3.apk",
 	};
 	const char *files[] = {"bin/busybox", "lib/ld-musl-armhf.so.1"};
 	unsigned seed = 12345;
@@ -339,7 +341,9 @@ static void t_strip_copy(void)
 	snprintf(bin, sizeof(bin), "%s/withsyms", wt_tmpdir());
 	snprintf(out, sizeof(out), "%s/stripped", wt_tmpdir());
 	WT_EQ(sh("echo 'int helper(int x){return x+1;} int main(void){return helper(-1);}' "
-		 "> '%s' && gcc -g -o '%s' '%s'", src, bin, src), 0);
+		 "> '%s' && gcc -g -o '%s' '%s'",
+		 src, bin, src),
+	      0);
 	WT_EQ(sh("readelf -SW '%s' | grep -q '[.]symtab'", bin), 0);
 	WT_EQ(stat(bin, &before), 0);
 	fd = open(bin, O_RDONLY);

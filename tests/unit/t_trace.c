@@ -75,8 +75,7 @@ static bool traced_kind(const char *key, const char *val)
 
 /* Sorted "provides = x" / "depend = y" lines of the traced kinds from
  * a .PKGINFO (abuild's view). */
-static int pkginfo_lines(const char *dir, struct wch_buf *out, char *name, char *ver,
-			 char *arch)
+static int pkginfo_lines(const char *dir, struct wch_buf *out, char *name, char *ver, char *arch)
 {
 	char path[4200], line[4096];
 	FILE *f;
@@ -162,8 +161,8 @@ static void check_set(const char *set, const char *skip, int *count)
 		WT_EQ(pkginfo_lines(dir, &want, name, ver, arch), 0);
 		sort_lines(&want);
 		/* Control files are not payload. */
-		sh("rm -f '%s'/.PKGINFO '%s'/.SIGN.* '%s'/.pre-* '%s'/.post-* '%s'/.trigger",
-		   dir, dir, dir, dir, dir);
+		sh("rm -f '%s'/.PKGINFO '%s'/.SIGN.* '%s'/.pre-* '%s'/.post-* '%s'/.trigger", dir,
+		   dir, dir, dir, dir);
 		int rc = trace_dir(dir, name, ver, arch, &a, &r, &e);
 		if (rc != 0)
 			wt_fail(__FILE__, __LINE__, "%s: %s", de->d_name, e.msg);
@@ -222,7 +221,8 @@ static void t_musl_package(void)
 
 	snprintf(dir, sizeof(dir), "%s/musl", wt_tmpdir());
 	WT_EQ(sh("mkdir -p '%s' && tar -xzf '%s' -C '%s' 2>/dev/null && rm '%s'/.PKGINFO "
-		 "'%s'/.SIGN.*", dir,
+		 "'%s'/.SIGN.*",
+		 dir,
 		 wt_fixture("alpine/apks/x86_64/alpine-3.19.1-iso-boot/"
 			    "musl-1.2.4_git20230717-r4.apk"),
 		 dir, dir, dir),
@@ -312,7 +312,9 @@ static void t_synthetic_tree(void)
 
 	/* The package that ships its interpreter needs no provider for it. */
 	WT_EQ(sh("mkdir -p '%s/bin' && cp /bin/true '%s/usr/bin/python3' && "
-		 "cp /bin/true '%s/bin/sh'", root, root, root), 0);
+		 "cp /bin/true '%s/bin/sh'",
+		 root, root, root),
+	      0);
 	WT_OK(trace_dir(root, "app", "1.0-r0", "x86_64", &a, &r, &e));
 	WT_TRUE(strstr(text(&r.depends, &b), "python3") == NULL);
 	WT_TRUE(strstr(text(&r.depends, &b), "/bin/sh") == NULL);
@@ -333,14 +335,17 @@ static void t_tree_confinement(void)
 
 	snprintf(root, sizeof(root), "%s/conf", wt_tmpdir());
 	WT_EQ(sh("mkdir -p '%s/usr' && ln -s /usr/lib '%s/usr/lib' && ln -s /lib '%s/lib' && "
-		 "ln -s /usr/bin '%s/bin'", root, root, root, root), 0);
+		 "ln -s /usr/bin '%s/bin'",
+		 root, root, root, root),
+	      0);
 	WT_OK(trace_dir(root, "c", "1-r0", "x86_64", &a, &r, &e));
 	WT_STREQ(text(&r.provides, &b), "");
 	WT_STREQ(text(&r.depends, &b), "");
 	if (have("gcc")) {
 		WT_EQ(sh("mkdir -p '%s/x' && echo 'int main(void){return 0;}' > '%s/m.c' && "
 			 "gcc -Wl,-rpath,/home/me/lib -o '%s/x/m' '%s/m.c'",
-			 root, root, root, root), 0);
+			 root, root, root, root),
+		      0);
 		WT_EQ(trace_dir(root, "c", "1-r0", "x86_64", &a, &r, &e), -WCH_E_FORMAT);
 		WT_TRUE(strstr(e.msg, "rpath into /home") != NULL);
 	}
@@ -351,24 +356,24 @@ static void t_tree_confinement(void)
 static void t_shebang(void)
 {
 	static const char *const cases[][2] = {
-		{"/bin/sh", "/bin/sh"},
-		{" /bin/sh -e", "/bin/sh"},
-		{"/bin/bash", "cmd:bash"},
-		{"/usr/bin/python3", "cmd:python3"},
-		{"/usr/bin/env python3", "cmd:python3"},
-		{"/usr/bin/env python3\r", "cmd:python3"},
-		{"/usr/bin/env -S python3 -u", "cmd:python3"},
-		{"/usr/bin/env -Spython3 -u", "cmd:python3"},
-		{"/usr/bin/env --split-string=perl -w", "cmd:perl"},
-		{"/usr/bin/env -i -u HOME LANG=C ruby", "cmd:ruby"},
-		{"/usr/bin/env -- node", "cmd:node"},
-		{"/usr/bin/env /usr/bin/python3", "cmd:python3"},
-		{"/usr/bin/env", NULL},
-		{"/usr/bin/env -i", NULL},
-		{"python3", NULL},
-		{"", NULL},
-		{"/usr/bin/a@b", NULL},
-		{"/usr/bin/", NULL},
+	    {"/bin/sh", "/bin/sh"},
+	    {" /bin/sh -e", "/bin/sh"},
+	    {"/bin/bash", "cmd:bash"},
+	    {"/usr/bin/python3", "cmd:python3"},
+	    {"/usr/bin/env python3", "cmd:python3"},
+	    {"/usr/bin/env python3\r", "cmd:python3"},
+	    {"/usr/bin/env -S python3 -u", "cmd:python3"},
+	    {"/usr/bin/env -Spython3 -u", "cmd:python3"},
+	    {"/usr/bin/env --split-string=perl -w", "cmd:perl"},
+	    {"/usr/bin/env -i -u HOME LANG=C ruby", "cmd:ruby"},
+	    {"/usr/bin/env -- node", "cmd:node"},
+	    {"/usr/bin/env /usr/bin/python3", "cmd:python3"},
+	    {"/usr/bin/env", NULL},
+	    {"/usr/bin/env -i", NULL},
+	    {"python3", NULL},
+	    {"", NULL},
+	    {"/usr/bin/a@b", NULL},
+	    {"/usr/bin/", NULL},
 	};
 	struct wch_arena a = WCH_ARENA_INIT;
 
@@ -389,9 +394,15 @@ static void t_shebang(void)
 static void t_pc_version(void)
 {
 	static const char *const cases[][2] = {
-		{"1.0-rc1", "1.0_rc1"}, {"1.0.rc1", "1.0_rc1"}, {"2.0-alpha", "2.0_alpha"},
-		{"3.1.beta2", "3.1_beta2"}, {"0.9-pre", "0.9_pre"}, {"v1.2.3", "1.2.3"},
-		{"", "0"}, {"1.2.3", "1.2.3"}, {"1.0-foo", "1.0-foo"},
+	    {"1.0-rc1", "1.0_rc1"},
+	    {"1.0.rc1", "1.0_rc1"},
+	    {"2.0-alpha", "2.0_alpha"},
+	    {"3.1.beta2", "3.1_beta2"},
+	    {"0.9-pre", "0.9_pre"},
+	    {"v1.2.3", "1.2.3"},
+	    {"", "0"},
+	    {"1.2.3", "1.2.3"},
+	    {"1.0-foo", "1.0-foo"},
 	};
 	struct wch_arena a = WCH_ARENA_INIT;
 
