@@ -289,6 +289,29 @@ static int xattr_cmp(const void *a, const void *b)
 	return strcmp(((const struct wch_xattr *)a)->name, ((const struct wch_xattr *)b)->name);
 }
 
+/* Packages built by abuild before the PAX checksum records (2014-era, e.g.
+ * a2ps-dev-4.14-r5 of Alpine v2.6) carry the file digest only in the
+ * linkname field of regular files: "\0\0\0" "APK2", a uint16 OpenSSL NID, a
+ * uint16 digest length (host order of the builder), then the digest
+ * (apk-format §2.7 legacy). apk 2.x uses it when no PAX record exists. */
+static void legacy_linkname_checksum(const unsigned char *h, struct wch_tar_entry *e)
+{
+	const unsigned char *l = h + 157 + 3;
+	unsigned len = (unsigned)l[6] | (unsigned)l[7] << 8;
+
+	if (memcmp(l, "APK2", 4) != 0)
+		return;
+	if (len != 16 && len != 20)
+		len = (unsigned)l[6] << 8 | (unsigned)l[7];
+	if (len == 20) {
+		e->has_sha1 = true;
+		memcpy(e->sha1, l + 8, 20);
+	} else if (len == 16) {
+		e->has_md5 = true;
+		memcpy(e->md5, l + 8, 16);
+	}
+}
+
 /* Builds tr->e from the header in tr->hdr and the pending extensions. */
 static int make_entry(struct wch_tar_reader *tr, char type, uint64_t size, struct wch_err *err)
 {
@@ -354,6 +377,8 @@ static int make_entry(struct wch_tar_reader *tr, char type, uint64_t size, struc
 	memcpy(e->sha1, x->sha1, sizeof(e->sha1));
 	e->has_md5 = x->has_md5;
 	memcpy(e->md5, x->md5, sizeof(e->md5));
+	if (type == WCH_TAR_REG && !e->has_sha1 && !e->has_md5)
+		legacy_linkname_checksum(h, e);
 	if (x->nxattrs)
 		qsort(x->xattrs, x->nxattrs, sizeof(*x->xattrs), xattr_cmp);
 	e->xattrs = x->xattrs;
