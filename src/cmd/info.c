@@ -349,8 +349,12 @@ static int print_text(FILE *o, const struct wch_pkg_read_result *res, const stru
 	r = r ? r : text_deps(o, "replaces:", &p->replaces);
 	if (r)
 		return r;
-	for (i = 0; i < p->ntriggers; i++)
-		text_field(o, "triggers:", p->triggers[i]);
+	if (p->ntriggers) {
+		fprintf(o, "%-13s", "triggers:");
+		for (i = 0; i < p->ntriggers; i++)
+			fprintf(o, " %s", p->triggers[i]);
+		fputc('\n', o);
+	}
 	if (p->has_datahash) {
 		wch_hex_encode(p->datahash, 32, hex);
 		text_field(o, "datahash:", hex);
