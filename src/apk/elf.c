@@ -293,6 +293,9 @@ static int read_dynamic(const struct src *s, const struct phinfo *ph, struct wch
 	if (ph->dyn_size > WCH_ELF_MAX_DYNAMIC)
 		return wch_errf(err, -WCH_E_TOO_BIG, "ELF dynamic section too big (%llu bytes)",
 				(unsigned long long)ph->dyn_size);
+	/* Check the range before sizing anything by it. */
+	if (ph->dyn_off > s->size || ph->dyn_size > s->size - ph->dyn_off)
+		return wch_errf(err, -WCH_E_FORMAT, "truncated ELF file (dynamic section)");
 	refs = wch_arena_alloc(a, (ph->dyn_size / entsz + 1) * sizeof(*refs));
 	if (!refs)
 		return -ENOMEM;
