@@ -1,0 +1,474 @@
+/*
+ * The solver's problem report (apk-format §9.3, without apk's 50-column
+ * wrapping) and the install order of a solution.
+ */
+#include "solver/solver_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Most entries listed per line or per name, so that a report on a huge
+ * index stays readable. */
+#define REPORT_MAX 20
+
+static int add_nv(struct wch_buf *b, const struct sv_pkg *p)
+{
+	return p ? wch_pkg_format_nv(p->pkg, b) : wch_buf_addstr(b, "world");
+}
+
+/* "world[dep]" or "name-ver[dep]". */
+static int add_ref(struct wch_buf *b, const struct sv_pkg *from, const struct wch_dep *d)
+{
+	int r = add_nv(b, from);
+
+	if (!r && d)
+		r = wch_buf_addch(b, '[');
+	if (!r && d)
+		r = wch_dep_format(d, b);
+	if (!r && d)
+		r = wch_buf_addch(b, ']');
+	return r;
+}
+
+/* Appends a finished item to the report; the first one also becomes the
+ * one-line summary for the error message. */
+static int commit_item(struct sv *s, const struct wch_buf *item)
+{
+	int r = 0;
+	size_t i;
+
+	if (s->nproblems++ == 0) {
+		bool space = false;
+		for (i = 0; i < item->len && !r; i++) {
+			char c = item->p[i];
+			if (c == '\n' || c == ' ') {
+				space = s->first.len > 0;
+				continue;
+			}
+			if (space)
+				r = wch_buf_addch(&s->first, ' ');
+			space = false;
+			if (!r)
+				r = wch_buf_addch(&s->first, c);
+		}
+		/* The summary ends at its last detail, no trailing colon. */
+		if (!r && s->first.len && s->first.p[s->first.len - 1] == ':')
+			s->first.p[--s->first.len] = 0;
+	}
+	if (!r && s->problems)
+		r = wch_buf_add(s->problems, item->p, item->len);
+	return r;
+}
+
+int sv_report_pkg(struct sv *s, struct sv_pkg *p, const char *what, struct sv_pkg *other,
+		  const struct wch_dep *dep)
+{
+	struct wch_buf b = WCH_BUF_INIT;
+	int r = wch_buf_addstr(&b, "  ");
+
+	if (!r)
+		r = add_nv(&b, p);
+	if (!r)
+		r = wch_buf_addf(&b, ":\n    %s: ", what);
+	if (!r)
+		r = add_ref(&b, other, dep);
+	if (!r)
+		r = wch_buf_addch(&b, '\n');
+	if (!r)
+		r = commit_item(s, &b);
+	wch_buf_release(&b);
+	return r;
+}
+
+/* "    required by: world[foo] bar-1[foo]" */
+static int add_required_by(struct wch_buf *b, const struct sv_name *n)
+{
+	const struct sv_req *q;
+	size_t i, shown = 0;
+	int r = wch_buf_addstr(b, "    required by:");
+
+	for (q = n->reqs; q && !r && shown < REPORT_MAX; q = q->next, shown++) {
+		r = wch_buf_addch(b, ' ');
+		if (!r)
+			r = add_ref(b, q->from, q->dep);
+	}
+	for (i = 0; i < n->nrdeps && !r && shown < REPORT_MAX; i++) {
+		const struct sv_pkg *p = n->rdeps[i];
+		if (!p->dq || p->why != SV_DEP || strcmp(p->why_dep->name, n->s) != 0)
+			continue;
+		r = wch_buf_addch(b, ' ');
+		if (!r)
+			r = add_ref(b, p, p->why_dep);
+		shown++;
+	}
+	if (!r && shown >= REPORT_MAX)
+		r = wch_buf_addstr(b, " ...");
+	if (!r)
+		r = wch_buf_addch(b, '\n');
+	return r;
+}
+
+static bool matches_reqs(const struct sv_name *n, const struct sv_prov *pv,
+			 const struct sv_req **failed)
+{
+	const struct sv_req *q;
+
+	for (q = n->reqs; q; q = q->next)
+		if (!sv_prov_matches(pv, q->dep)) {
+			*failed = q;
+			return false;
+		}
+	return true;
+}
+
+/* Why candidate pv of n was not taken: one detail line. Names whose lack
+ * of providers was the reason are queued in next for their own item. */
+static int add_reason(struct sv *s, struct wch_buf *b, const struct sv_name *n,
+		      const struct sv_prov *pv, struct sv_vec *next)
+{
+	const struct sv_pkg *p = pv->p;
+	const struct sv_req *q = NULL;
+	size_t k;
+	int r = 0;
+
+	if (!p->dq) {
+		if (!matches_reqs(n, pv, &q)) {
+			r = wch_buf_addstr(b, "    breaks: ");
+			return r ? r : add_ref(b, q->from, q->dep);
+		}
+		return wch_buf_addstr(b, "    note: virtual provider without provider_priority");
+	}
+	switch (p->why) {
+	case SV_MASKED:
+		return wch_buf_addf(b, "    masked in: @%s", s->tags[p->tag]);
+	case SV_SELF:
+		return wch_buf_addstr(b, "    conflicts: itself (provides)");
+	case SV_DEP:
+		for (k = 0; k < p->pkg->depends.n; k++)
+			if (&p->pkg->depends.v[k] == p->why_dep &&
+			    (r = sv_vec_push(next, p->dep_names[k])) < 0)
+				return r;
+		r = wch_buf_addstr(b, "    depends: ");
+		return r ? r : add_ref(b, p, p->why_dep);
+	case SV_REQ:
+		r = wch_buf_addstr(b, "    breaks: ");
+		return r ? r : add_ref(b, p->why_pkg, p->why_dep);
+	case SV_CONFLICT:
+	case SV_CONFLICTS_SEL:
+	case SV_TAKEN:
+		r = wch_buf_addstr(b, "    conflicts: ");
+		return r ? r : add_ref(b, p->why_pkg, p->why_dep);
+	default:
+		return wch_buf_addstr(b, "    not selectable");
+	}
+}
+
+static int report_one(struct sv *s, struct sv_name *n, struct sv_vec *next)
+{
+	struct wch_buf b = WCH_BUF_INIT;
+	size_t j, occupying = 0, shown = 0;
+	int r = 0;
+
+	n->reported = true;
+	for (j = 0; j < n->nprov; j++)
+		occupying += SV_OCCUPIES(&n->prov[j]);
+	if (n->nprov == 0) {
+		r = wch_buf_addf(&b, "  %s (no such package):\n", n->s);
+		if (!r)
+			r = add_required_by(&b, n);
+	} else if (occupying == 0) {
+		r = wch_buf_addf(&b, "  %s (virtual):\n    note: please select one of the "
+				     "'provided by' packages explicitly\n    provided by:", n->s);
+		for (j = 0; j < n->nprov && !r && j < REPORT_MAX; j++) {
+			r = wch_buf_addch(&b, ' ');
+			if (!r)
+				r = add_nv(&b, n->prov[j].p);
+		}
+		if (!r && n->nprov > REPORT_MAX)
+			r = wch_buf_addstr(&b, " ...");
+		if (!r)
+			r = wch_buf_addch(&b, '\n');
+		if (!r)
+			r = add_required_by(&b, n);
+	} else {
+		for (j = 0; j < n->nprov && !r && shown < REPORT_MAX; j++, shown++) {
+			size_t i;
+			for (i = 0; i < j && n->prov[i].p != n->prov[j].p; i++)
+				;
+			if (i < j) /* one package providing the name twice */
+				continue;
+			r = wch_buf_addstr(&b, "  ");
+			if (!r)
+				r = add_nv(&b, n->prov[j].p);
+			if (!r)
+				r = wch_buf_addstr(&b, ":\n");
+			if (!r)
+				r = add_reason(s, &b, n, &n->prov[j], next);
+			if (!r)
+				r = wch_buf_addch(&b, '\n');
+		}
+	}
+	if (!r)
+		r = commit_item(s, &b);
+	wch_buf_release(&b);
+	return r;
+}
+
+int sv_report_name(struct sv *s, struct sv_name *n)
+{
+	struct sv_vec next = {0};
+	int r = 0;
+
+	if (n->reported)
+		return 0;
+	r = sv_vec_push(&next, n);
+	/* Iterative, so a long chain of missing dependencies cannot overflow
+	 * the stack; each name is reported once. */
+	while (!r && next.n) {
+		struct sv_name *m = next.v[--next.n];
+		if (!m->reported)
+			r = report_one(s, m, &next);
+	}
+	sv_vec_free(&next);
+	return r;
+}
+
+/* ---- install order ---- */
+
+/* The selected package that satisfies d (on name x), if any. */
+static const struct sv_pkg *provider_of(const struct sv_name *x, const struct wch_dep *d)
+{
+	size_t j;
+
+	for (j = 0; j < x->nprov; j++)
+		if (x->prov[j].p == x->chosen && x->chosen->selected &&
+		    sv_prov_matches(&x->prov[j], d))
+			return x->chosen;
+	for (j = 0; j < x->nprov; j++)
+		if (x->prov[j].p->selected && sv_prov_matches(&x->prov[j], d))
+			return x->prov[j].p;
+	return NULL;
+}
+
+static int cmp_pkg(const void *a, const void *b)
+{
+	const struct sv_pkg *x = *(struct sv_pkg *const *)a, *y = *(struct sv_pkg *const *)b;
+	int c = wch_pkg_cmp(x->pkg, y->pkg);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+/* Edges u -> v mean "u needs v first": dependencies and install_if
+ * triggers. Calls fn for each; returns the count. */
+static size_t each_edge(struct sv_pkg *u, size_t *out)
+{
+	const struct wch_deps *lists[2] = {&u->pkg->depends, &u->pkg->install_if};
+	struct sv_name **names[2] = {u->dep_names, u->iif_names};
+	size_t l, k, n = 0;
+
+	for (l = 0; l < 2; l++) {
+		for (k = 0; k < lists[l]->n; k++) {
+			const struct sv_pkg *v;
+			if (lists[l]->v[k].conflict)
+				continue;
+			v = provider_of(names[l][k], &lists[l]->v[k]);
+			if (!v || v == u)
+				continue;
+			if (out)
+				out[n] = v->rank;
+			n++;
+		}
+	}
+	return n;
+}
+
+struct order {
+	size_t m, *off, *adj, *roff, *radj, *idx, *low, *stk, *cs_u, *cs_e, *scc, *pend, *heap;
+	size_t *first; /* per SCC: lowest rank (its members are listed by rank) */
+	bool *onst;
+};
+
+static void heap_up(struct order *o, size_t n)
+{
+	size_t i = n;
+
+	while (i > 0 && o->first[o->heap[(i - 1) / 2]] > o->first[o->heap[i]]) {
+		size_t t = o->heap[i];
+		o->heap[i] = o->heap[(i - 1) / 2];
+		o->heap[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static size_t heap_take(struct order *o, size_t *n)
+{
+	size_t top = o->heap[0], i = 0;
+
+	o->heap[0] = o->heap[--*n];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i, t;
+		if (l < *n && o->first[o->heap[l]] < o->first[o->heap[m]])
+			m = l;
+		if (l + 1 < *n && o->first[o->heap[l + 1]] < o->first[o->heap[m]])
+			m = l + 1;
+		if (m == i)
+			return top;
+		t = o->heap[i];
+		o->heap[i] = o->heap[m];
+		o->heap[m] = t;
+		i = m;
+	}
+}
+
+/* Tarjan's strongly connected components, iteratively. */
+static size_t find_sccs(struct order *o)
+{
+	const size_t unset = (size_t)-1;
+	size_t root, counter = 0, sp = 0, csp, nscc = 0, i;
+
+	for (i = 0; i < o->m; i++)
+		o->idx[i] = unset;
+	for (root = 0; root < o->m; root++) {
+		if (o->idx[root] != unset)
+			continue;
+		csp = 0;
+		o->cs_u[csp] = root;
+		o->cs_e[csp++] = o->off[root];
+		o->idx[root] = o->low[root] = counter++;
+		o->stk[sp++] = root;
+		o->onst[root] = true;
+		while (csp) {
+			size_t u = o->cs_u[csp - 1];
+			if (o->cs_e[csp - 1] < o->off[u + 1]) {
+				size_t v = o->adj[o->cs_e[csp - 1]++];
+				if (o->idx[v] == unset) {
+					o->idx[v] = o->low[v] = counter++;
+					o->stk[sp++] = v;
+					o->onst[v] = true;
+					o->cs_u[csp] = v;
+					o->cs_e[csp++] = o->off[v];
+				} else if (o->onst[v] && o->idx[v] < o->low[u]) {
+					o->low[u] = o->idx[v];
+				}
+				continue;
+			}
+			if (--csp && o->low[u] < o->low[o->cs_u[csp - 1]])
+				o->low[o->cs_u[csp - 1]] = o->low[u];
+			if (o->low[u] == o->idx[u]) {
+				size_t w;
+				do {
+					w = o->stk[--sp];
+					o->onst[w] = false;
+					o->scc[w] = nscc;
+				} while (w != u);
+				nscc++;
+			}
+		}
+	}
+	return nscc;
+}
+
+/* Dependencies first (Kahn over the components), ready components by
+ * their lowest-sorting name; a cycle's members are listed by name. */
+int sv_install_order(struct sv *s, struct wch_solution *out)
+{
+	size_t m = s->selected.n, i, e, nscc, nheap = 0, k = 0;
+	struct sv_pkg **sorted = calloc(m ? m : 1, sizeof(*sorted));
+	size_t *mem = NULL, *bucket, *boff;
+	struct order o = {0};
+	int r = -ENOMEM;
+
+	o.m = m;
+	out->pkgs = calloc(m ? m : 1, sizeof(*out->pkgs));
+	o.onst = calloc(m ? m : 1, sizeof(bool));
+	/* off, roff, boff: m+1 each; the rest m each. */
+	mem = calloc(15 * (m + 1), sizeof(size_t));
+	if (!sorted || !out->pkgs || !o.onst || !mem)
+		goto out;
+	if (m) {
+		memcpy(sorted, s->selected.v, m * sizeof(*sorted));
+		qsort(sorted, m, sizeof(*sorted), cmp_pkg);
+	}
+	for (i = 0; i < m; i++)
+		sorted[i]->rank = i;
+	o.off = mem;
+	o.roff = mem + (m + 1);
+	boff = mem + 2 * (m + 1);
+	o.idx = mem + 3 * (m + 1);
+	o.low = mem + 4 * (m + 1);
+	o.stk = mem + 5 * (m + 1);
+	o.cs_u = mem + 6 * (m + 1);
+	o.cs_e = mem + 7 * (m + 1);
+	o.scc = mem + 8 * (m + 1);
+	o.pend = mem + 9 * (m + 1);
+	o.heap = mem + 10 * (m + 1);
+	o.first = mem + 11 * (m + 1);
+	bucket = mem + 12 * (m + 1);
+	for (i = 0; i < m; i++)
+		o.off[i + 1] = o.off[i] + each_edge(sorted[i], NULL);
+	o.adj = malloc((o.off[m] ? o.off[m] : 1) * sizeof(size_t));
+	o.radj = malloc((o.off[m] ? o.off[m] : 1) * sizeof(size_t));
+	if (!o.adj || !o.radj)
+		goto out;
+	for (i = 0; i < m; i++)
+		each_edge(sorted[i], o.adj + o.off[i]);
+	for (e = 0; e < o.off[m]; e++)
+		o.roff[o.adj[e] + 1]++;
+	for (i = 0; i < m; i++)
+		o.roff[i + 1] += o.roff[i];
+	memcpy(o.pend, o.roff, m * sizeof(size_t)); /* fill positions */
+	for (i = 0; i < m; i++)
+		for (e = o.off[i]; e < o.off[i + 1]; e++)
+			o.radj[o.pend[o.adj[e]]++] = i;
+	nscc = find_sccs(&o);
+	/* Members of each component in rank order (counting sort). */
+	for (i = 0; i < m; i++)
+		boff[o.scc[i] + 1]++;
+	for (i = 0; i < nscc; i++)
+		boff[i + 1] += boff[i];
+	memset(o.pend, 0, m * sizeof(size_t));
+	for (i = 0; i < m; i++) {
+		size_t c = o.scc[i];
+		if (o.pend[c] == 0)
+			o.first[c] = i;
+		bucket[boff[c] + o.pend[c]++] = i;
+	}
+	memset(o.pend, 0, m * sizeof(size_t));
+	for (i = 0; i < m; i++)
+		for (e = o.off[i]; e < o.off[i + 1]; e++)
+			o.pend[o.scc[i]] += o.scc[o.adj[e]] != o.scc[i];
+	for (i = 0; i < nscc; i++)
+		if (o.pend[i] == 0) {
+			o.heap[nheap] = i;
+			heap_up(&o, nheap++);
+		}
+	while (nheap) {
+		size_t c = heap_take(&o, &nheap), b;
+		for (b = boff[c]; b < boff[c + 1]; b++) {
+			size_t v = bucket[b];
+			out->pkgs[k++] = sorted[v]->pkg;
+			for (e = o.roff[v]; e < o.roff[v + 1]; e++) {
+				size_t cu = o.scc[o.radj[e]];
+				if (cu != c && --o.pend[cu] == 0) {
+					o.heap[nheap] = cu;
+					heap_up(&o, nheap++);
+				}
+			}
+		}
+	}
+	out->n = k;
+	r = k == m ? 0 : -EINVAL; /* cannot happen: the condensation is acyclic */
+out:
+	if (r < 0) {
+		free(out->pkgs);
+		out->pkgs = NULL;
+		out->n = 0;
+	}
+	free(o.adj);
+	free(o.radj);
+	free(o.onst);
+	free(mem);
+	free(sorted);
+	return r;
+}
