@@ -30,7 +30,7 @@
 #define GZ_DICT (32u * 1024u)
 #define GZ_MAX_THREADS 64
 
-enum job_state { JOB_FREE, JOB_FILLING, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+enum job_state { JOB_FREE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
 struct gz_job {
 	enum job_state state;
@@ -164,18 +164,20 @@ static int write_header(struct wch_gzip *g, struct wch_err *err)
 	return wch_write(&g->dst, h, sizeof(h), err);
 }
 
-/* Waits for the oldest outstanding job and writes it out. */
+/* Waits for the oldest outstanding job and writes it out. Job states are
+ * only ever changed under the lock; a DONE job is no longer touched by the
+ * workers, so its buffers can be used without it. */
 static int write_oldest(struct wch_gzip *g, struct wch_err *err)
 {
 	struct gz_job *job = &g->slots[g->next_write % g->nslots];
 	int r;
 
-	if (g->nworkers) {
-		pthread_mutex_lock(&g->lock);
-		while (job->state != JOB_DONE)
-			pthread_cond_wait(&g->done_cv, &g->lock);
-		pthread_mutex_unlock(&g->lock);
-	}
+	pthread_mutex_lock(&g->lock);
+	while (job->state != JOB_DONE)
+		pthread_cond_wait(&g->done_cv, &g->lock);
+	job->state = JOB_FREE;
+	pthread_mutex_unlock(&g->lock);
+	g->next_write++;
 	if (job->rc < 0)
 		return wch_errf(err, job->rc, "cannot compress: out of memory");
 	if (!g->header_done && (r = write_header(g, err)) < 0)
@@ -184,8 +186,6 @@ static int write_oldest(struct wch_gzip *g, struct wch_err *err)
 	if (r < 0)
 		return r;
 	g->crc = crc32_combine(g->crc, job->crc, (z_off_t)job->in_len);
-	job->state = JOB_FREE;
-	g->next_write++;
 	return 0;
 }
 
@@ -204,7 +204,9 @@ static int submit(struct wch_gzip *g, bool last, struct wch_err *err)
 	g->next_fill++;
 	if (!g->nworkers) {
 		job->rc = compress_job(&g->inline_zs, job);
+		pthread_mutex_lock(&g->lock);
 		job->state = JOB_DONE;
+		pthread_mutex_unlock(&g->lock);
 		return write_oldest(g, err);
 	}
 	pthread_mutex_lock(&g->lock);
@@ -220,12 +222,13 @@ static int acquire(struct wch_gzip *g, struct wch_err *err)
 	struct gz_job *job = &g->slots[g->next_fill % g->nslots];
 	int r;
 
-	while (job->state != JOB_FREE)
+	/* The slot is free once the job that used it was written out; the
+	 * counters are the caller thread's own, so no lock is needed. */
+	while (g->next_fill - g->next_write >= g->nslots)
 		if ((r = write_oldest(g, err)) < 0)
 			return r;
 	if (!job->in && !(job->in = malloc(GZ_BLOCK)))
 		return wch_errf(err, -ENOMEM, "out of memory");
-	job->state = JOB_FILLING;
 	job->seq = g->next_fill;
 	job->in_len = 0;
 	job->rc = 0;
