@@ -11,6 +11,8 @@
 /* Most entries listed per line or per name, so that a report on a huge
  * index stays readable. */
 #define REPORT_MAX 20
+/* Length of the one-line summary in the error message. */
+#define SUMMARY_MAX 240
 
 static int add_nv(struct wch_buf *b, const struct sv_pkg *p)
 {
@@ -42,6 +44,10 @@ static int commit_item(struct sv *s, const struct wch_buf *item)
 		bool space = false;
 		for (i = 0; i < item->len && !r; i++) {
 			char c = item->p[i];
+			if (s->first.len >= SUMMARY_MAX) {
+				r = wch_buf_addstr(&s->first, " ...");
+				break;
+			}
 			if (c == '\n' || c == ' ') {
 				space = s->first.len > 0;
 				continue;
