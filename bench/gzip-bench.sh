@@ -85,8 +85,12 @@ cc -O2 -std=c17 -D_GNU_SOURCE -I"$src/src" "$work/bench.c" -o "$work/bench" \
 
 # Mixed input: index text, decompressed package payloads, random bytes.
 for _ in 1 2 3; do
-	for f in "$fixtures"/alpine/indexes/*/*.tar.gz; do tar -xzOf "$f" 2>/dev/null || true; done
-	for f in "$fixtures"/alpine/apks/x86_64/alpine-3.19.1-iso-boot/*.apk; do gzip -dc "$f" 2>/dev/null || true; done
+	for f in "$fixtures"/alpine/indexes/*/*.tar.gz; do
+		tar -xzOf "$f" 2>/dev/null || true
+	done
+	for f in "$fixtures"/alpine/apks/x86_64/alpine-3.19.1-iso-boot/*.apk; do
+		gzip -dc "$f" 2>/dev/null || true
+	done
 	head -c $((mb * 1024 * 1024 / 10)) /dev/urandom
 done | head -c $((mb * 1024 * 1024)) >"$work/in"
 size=$(stat -c %s "$work/in")
@@ -97,11 +101,12 @@ for lvl in 6 9; do
 	out=$(gzip -$lvl -n -c "$work/in" | wc -c)
 	t1=$(date +%s.%N)
 	awk -v s="$size" -v a="$t0" -v b="$t1" -v o="$out" -v l="$lvl" \
-		'BEGIN { printf "GNU gzip -%d                %8.1f MB/s  %d bytes\n", l, s / (b - a) / 1e6, o }'
+		'BEGIN { printf "GNU gzip -%d                %8.1f MB/s  %d bytes\n",
+			 l, s / (b - a) / 1e6, o }'
 done
-t0=$(date +%s.%N)
 gzip -9 -n -c "$work/in" >"$work/in.gz"
 t0=$(date +%s.%N)
 gzip -dc "$work/in.gz" >/dev/null
 t1=$(date +%s.%N)
-awk -v s="$size" -v a="$t0" -v b="$t1" 'BEGIN { printf "GNU gzip -d                 %8.1f MB/s (output)\n", s / (b - a) / 1e6 }'
+awk -v s="$size" -v a="$t0" -v b="$t1" \
+	'BEGIN { printf "GNU gzip -d                 %8.1f MB/s (output)\n", s / (b - a) / 1e6 }'

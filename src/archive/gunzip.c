@@ -35,7 +35,7 @@ struct wch_gunzip {
 	enum gz_state state;
 	int fail_code;
 	bool src_eof;
-	bool started;  /* current member's header has been checked */
+	bool started; /* current member's header has been checked */
 	z_stream zs;
 	unsigned char *in;
 };
@@ -59,8 +59,8 @@ static ssize_t gz_fill(struct wch_gunzip *g, size_t want, struct wch_err *err)
 		memmove(g->in, zs->next_in, zs->avail_in);
 	zs->next_in = g->in;
 	while (zs->avail_in < want && !g->src_eof) {
-		ssize_t got = wch_read(&g->src, g->in + zs->avail_in,
-				       GUNZIP_INBUF - zs->avail_in, err);
+		ssize_t got =
+		    wch_read(&g->src, g->in + zs->avail_in, GUNZIP_INBUF - zs->avail_in, err);
 		if (got < 0)
 			return got;
 		if (got == 0)
@@ -190,8 +190,8 @@ static ssize_t gz_read(void *ctx, void *buf, size_t n, struct wch_err *err)
 	}
 }
 
-int wch_gunzip_new(struct wch_gunzip **out, struct wch_reader src,
-		   const struct wch_gunzip_cb *cb, uint64_t max_out, struct wch_err *err)
+int wch_gunzip_new(struct wch_gunzip **out, struct wch_reader src, const struct wch_gunzip_cb *cb,
+		   uint64_t max_out, struct wch_err *err)
 {
 	struct wch_gunzip *g = calloc(1, sizeof(*g));
 

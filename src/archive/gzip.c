@@ -26,8 +26,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define GZ_BLOCK (128u * 1024u)
-#define GZ_DICT (32u * 1024u)
+#define GZ_BLOCK       (128u * 1024u)
+#define GZ_DICT	       (32u * 1024u)
 #define GZ_MAX_THREADS 64
 
 enum job_state { JOB_FREE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
@@ -59,8 +59,8 @@ struct wch_gzip {
 	pthread_cond_t work_cv, done_cv;
 	bool stop;
 	uint64_t next_fill, next_write; /* sequence numbers */
-	struct gz_job *cur;             /* slot being filled */
-	unsigned char window[GZ_DICT];  /* tail of the last submitted block */
+	struct gz_job *cur;		/* slot being filled */
+	unsigned char window[GZ_DICT];	/* tail of the last submitted block */
 	size_t window_len;
 	uLong crc;
 	uint64_t in_total;
@@ -72,7 +72,7 @@ static int zs_init(z_stream *zs, int level)
 {
 	memset(zs, 0, sizeof(*zs));
 	return deflateInit2(zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK ? 0
-										   : -ENOMEM;
+										       : -ENOMEM;
 }
 
 /* Compresses one block into job->out; runs on any thread. */
@@ -83,8 +83,7 @@ static int compress_job(z_stream *zs, struct gz_job *job)
 
 	if (deflateReset(zs) != Z_OK)
 		return -ENOMEM;
-	if (job->dict_len &&
-	    deflateSetDictionary(zs, job->dict, (uInt)job->dict_len) != Z_OK)
+	if (job->dict_len && deflateSetDictionary(zs, job->dict, (uInt)job->dict_len) != Z_OK)
 		return -ENOMEM;
 	job->crc = crc32(0L, job->in, (uInt)job->in_len);
 	job->out_len = 0;
@@ -390,8 +389,7 @@ uint64_t wch_gzip_in_bytes(const struct wch_gzip *g)
 	return g->in_total;
 }
 
-int wch_gzip_buffer(const void *p, size_t n, int level, struct wch_buf *out,
-		    struct wch_err *err)
+int wch_gzip_buffer(const void *p, size_t n, int level, struct wch_buf *out, struct wch_err *err)
 {
 	struct wch_gzip *g;
 	/* Threads only pay off past a few blocks; output is the same. */

@@ -14,25 +14,25 @@
 
 #include "util/buf.h"
 
-#define TAR_BLOCK 512
+#define TAR_BLOCK    512
 #define TAR_NAME_MAX 4096
-#define TAR_PAX_MAX (1024 * 1024)
+#define TAR_PAX_MAX  (1024 * 1024)
 
 /* ustar header field offsets and sizes (POSIX.1-1988). */
-#define F_NAME 0, 100
-#define F_MODE 100, 8
-#define F_UID 108, 8
-#define F_GID 116, 8
-#define F_SIZE 124, 12
-#define F_MTIME 136, 12
-#define F_LINK 157, 100
-#define F_UNAME 265, 32
-#define F_GNAME 297, 32
+#define F_NAME	   0, 100
+#define F_MODE	   100, 8
+#define F_UID	   108, 8
+#define F_GID	   116, 8
+#define F_SIZE	   124, 12
+#define F_MTIME	   136, 12
+#define F_LINK	   157, 100
+#define F_UNAME	   265, 32
+#define F_GNAME	   297, 32
 #define F_DEVMAJOR 329, 8
 #define F_DEVMINOR 337, 8
-#define F_PREFIX 345, 155
-#define OFF_TYPE 156
-#define OFF_MAGIC 257
+#define F_PREFIX   345, 155
+#define OFF_TYPE   156
+#define OFF_MAGIC  257
 
 /* Extended data collected from PAX `x` / GNU `L` headers for the next entry. */
 struct tar_ext {
@@ -89,7 +89,8 @@ static int parse_octal(const unsigned char *h, size_t off, size_t len, uint64_t 
 		v = v * 8 + (uint64_t)(*p - '0');
 	for (; p < end; p++)
 		if (*p != 0 && *p != ' ')
-			return wch_errf(err, -WCH_E_FORMAT, "bad octal number in tar %s field", what);
+			return wch_errf(err, -WCH_E_FORMAT, "bad octal number in tar %s field",
+					what);
 	*out = v;
 	return 0;
 }
@@ -166,9 +167,10 @@ static int hex_decode(const char *s, size_t slen, unsigned char *out, size_t n)
 		return -1;
 	for (i = 0; i < 2 * n; i++) {
 		char c = s[i];
-		int v = c >= '0' && c <= '9' ? c - '0'
+		int v = c >= '0' && c <= '9'   ? c - '0'
 			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
 		if (v < 0)
 			return -1;
 		if (i % 2 == 0)
@@ -194,8 +196,8 @@ static int set_path(struct wch_buf *b, bool *has, const char *v, size_t n, const
 	return 0;
 }
 
-static int set_xattr(struct tar_ext *x, const char *name, size_t nlen, const char *v,
-		     size_t vlen, struct wch_err *err)
+static int set_xattr(struct tar_ext *x, const char *name, size_t nlen, const char *v, size_t vlen,
+		     struct wch_err *err)
 {
 	struct wch_xattr *xa = NULL, *arr;
 	size_t i;
@@ -224,8 +226,8 @@ static int set_xattr(struct tar_ext *x, const char *name, size_t nlen, const cha
 	return 0;
 }
 
-static int pax_record(struct tar_ext *x, const char *key, size_t klen, const char *v,
-		      size_t vlen, struct wch_err *err)
+static int pax_record(struct tar_ext *x, const char *key, size_t klen, const char *v, size_t vlen,
+		      struct wch_err *err)
 {
 	static const char xattr_prefix[] = "SCHILY.xattr.";
 	const size_t xpl = sizeof(xattr_prefix) - 1;
@@ -395,7 +397,8 @@ static int read_trailer(struct wch_tar_reader *tr, struct wch_err *err)
 
 	while ((r = read_block(tr, tr->hdr, err)) > 0)
 		if (memcmp(tr->hdr, zero, TAR_BLOCK) != 0)
-			return wch_errf(err, -WCH_E_FORMAT, "data after the end of the tar archive");
+			return wch_errf(err, -WCH_E_FORMAT,
+					"data after the end of the tar archive");
 	return (int)r;
 }
 
@@ -438,8 +441,8 @@ static int tar_next(struct wch_tar_reader *tr, struct wch_err *err)
 			struct wch_buf body = WCH_BUF_INIT;
 
 			if (size > TAR_PAX_MAX)
-				return wch_errf(err, -WCH_E_TOO_BIG, "PAX header larger than %d bytes",
-						TAR_PAX_MAX);
+				return wch_errf(err, -WCH_E_TOO_BIG,
+						"PAX header larger than %d bytes", TAR_PAX_MAX);
 			r = read_ext_body(tr, size, &body, err);
 			if (r == 0)
 				r = parse_pax(&tr->ext, body.p, body.len, err);
@@ -450,8 +453,8 @@ static int tar_next(struct wch_tar_reader *tr, struct wch_err *err)
 		}
 		case 'L':
 			if (size > TAR_NAME_MAX)
-				return wch_errf(err, -WCH_E_TOO_BIG, "GNU long name longer than %d bytes",
-						TAR_NAME_MAX);
+				return wch_errf(err, -WCH_E_TOO_BIG,
+						"GNU long name longer than %d bytes", TAR_NAME_MAX);
 			if ((r = read_ext_body(tr, size, &tr->ext.longname, err)) < 0)
 				return r;
 			/* Up to the first NUL (GNU tar stores one). */
@@ -489,8 +492,7 @@ static int tar_next(struct wch_tar_reader *tr, struct wch_err *err)
 	}
 }
 
-int wch_tar_next(struct wch_tar_reader *tr, const struct wch_tar_entry **e,
-		 struct wch_err *err)
+int wch_tar_next(struct wch_tar_reader *tr, const struct wch_tar_entry **e, struct wch_err *err)
 {
 	int r;
 
@@ -537,8 +539,7 @@ struct wch_reader wch_tar_data(struct wch_tar_reader *tr)
 	return r;
 }
 
-int wch_tar_reader_new(struct wch_tar_reader **out, struct wch_reader src,
-		       struct wch_err *err)
+int wch_tar_reader_new(struct wch_tar_reader **out, struct wch_reader src, struct wch_err *err)
 {
 	struct wch_tar_reader *tr = calloc(1, sizeof(*tr));
 

@@ -23,9 +23,9 @@
 
 #include "util/buf.h"
 
-#define TAR_BLOCK 512
-#define OCTAL7_MAX 07777777ULL        /* 7 digits */
-#define OCTAL11_MAX 077777777777ULL   /* 11 digits: sizes below 8 GiB */
+#define TAR_BLOCK   512
+#define OCTAL7_MAX  07777777ULL	    /* 7 digits */
+#define OCTAL11_MAX 077777777777ULL /* 11 digits: sizes below 8 GiB */
 
 struct wch_tar_writer {
 	struct wch_writer dst;
@@ -119,8 +119,7 @@ static int out(struct wch_tar_writer *tw, const void *p, size_t n, struct wch_er
 	return r;
 }
 
-static int check_hdr(struct wch_tar_writer *tw, const struct wch_tar_hdr *h,
-		     struct wch_err *err)
+static int check_hdr(struct wch_tar_writer *tw, const struct wch_tar_hdr *h, struct wch_err *err)
 {
 	if (!h->name || !h->name[0])
 		return wch_errf(err, -EINVAL, "tar entry without a name");
@@ -131,10 +130,11 @@ static int check_hdr(struct wch_tar_writer *tw, const struct wch_tar_hdr *h,
 	if (h->type == WCH_TAR_REG && h->size > OCTAL11_MAX)
 		return wch_errf(err, -WCH_E_TOO_BIG,
 				"'%s': files of 8 GiB or more cannot be stored (apk reads octal "
-				"sizes only)", h->name);
+				"sizes only)",
+				h->name);
 	if (h->mtime < 0 || (uint64_t)h->mtime > OCTAL11_MAX)
-		return wch_errf(err, -WCH_E_UNSUPPORTED, "'%s': mtime %lld out of range",
-				h->name, (long long)h->mtime);
+		return wch_errf(err, -WCH_E_UNSUPPORTED, "'%s': mtime %lld out of range", h->name,
+				(long long)h->mtime);
 	if (h->uid > OCTAL7_MAX || h->gid > OCTAL7_MAX || h->devmajor > OCTAL7_MAX ||
 	    h->devminor > OCTAL7_MAX)
 		return wch_errf(err, -WCH_E_UNSUPPORTED,
@@ -165,8 +165,7 @@ static int pax_name(struct wch_buf *b, const char *name)
 	return wch_buf_addf(b, "%.*s/PaxHeaders/%s", (int)(slash - name), name, slash + 1);
 }
 
-static void fill_common(unsigned char *h, const struct wch_tar_hdr *hd, uint64_t size,
-			bool gnu)
+static void fill_common(unsigned char *h, const struct wch_tar_hdr *hd, uint64_t size, bool gnu)
 {
 	put_octal(h + 100, 7, hd->mode & 07777, true);
 	put_octal(h + 108, 7, hd->uid, true);
@@ -216,8 +215,8 @@ static int write_pax(struct wch_tar_writer *tw, const struct wch_tar_hdr *hd,
 	return r;
 }
 
-static int build_header(struct wch_tar_writer *tw, const struct wch_tar_hdr *hd,
-			unsigned char *h, struct wch_buf *body, struct wch_err *err)
+static int build_header(struct wch_tar_writer *tw, const struct wch_tar_hdr *hd, unsigned char *h,
+			struct wch_buf *body, struct wch_err *err)
 {
 	bool gnu = tw->style == WCH_TAR_STYLE_GNU;
 	uint64_t size = hd->type == WCH_TAR_REG ? hd->size : 0;
@@ -278,7 +277,8 @@ int wch_tar_write_header(struct wch_tar_writer *tw, const struct wch_tar_hdr *h,
 	if (tw->finished)
 		return wch_errf(err, -EINVAL, "tar archive already finished");
 	if (tw->data_left)
-		return wch_errf(err, -EINVAL, "previous tar entry is incomplete (%llu bytes missing)",
+		return wch_errf(err, -EINVAL,
+				"previous tar entry is incomplete (%llu bytes missing)",
 				(unsigned long long)tw->data_left);
 	if ((r = check_hdr(tw, h, err)) < 0)
 		return r;
@@ -295,8 +295,7 @@ int wch_tar_write_header(struct wch_tar_writer *tw, const struct wch_tar_hdr *h,
 	return 0;
 }
 
-int wch_tar_write_data(struct wch_tar_writer *tw, const void *p, size_t n,
-		       struct wch_err *err)
+int wch_tar_write_data(struct wch_tar_writer *tw, const void *p, size_t n, struct wch_err *err)
 {
 	int r;
 
@@ -316,8 +315,8 @@ int wch_tar_write_data(struct wch_tar_writer *tw, const void *p, size_t n,
 	return r;
 }
 
-int wch_tar_write_file(struct wch_tar_writer *tw, const struct wch_tar_hdr *h,
-		       const void *data, struct wch_err *err)
+int wch_tar_write_file(struct wch_tar_writer *tw, const struct wch_tar_hdr *h, const void *data,
+		       struct wch_err *err)
 {
 	int r = wch_tar_write_header(tw, h, err);
 

@@ -18,12 +18,12 @@
 
 /* Records what the gunzip callbacks see. */
 struct rec {
-	struct wch_buf bytes;            /* concatenated member bytes */
-	size_t member_len[MAX_MEMBERS];  /* compressed length per member */
-	uint64_t out_at[MAX_MEMBERS];    /* decompressed bytes returned before boundary k */
+	struct wch_buf bytes;		/* concatenated member bytes */
+	size_t member_len[MAX_MEMBERS]; /* compressed length per member */
+	uint64_t out_at[MAX_MEMBERS];	/* decompressed bytes returned before boundary k */
 	int boundaries, ends, fail_at;
 	uint64_t out_so_far;
-	bool order_bad;                  /* an event after the end event */
+	bool order_bad; /* an event after the end event */
 };
 
 static void rec_bytes(void *ctx, const void *p, size_t n)
@@ -53,8 +53,8 @@ static int rec_boundary(void *ctx, bool end, struct wch_err *err)
 }
 
 /* Gunzips p[0..n) fully; returns the final read code (0 at clean end). */
-static int gunzip_all(const void *p, size_t n, struct rec *r, uint64_t max_out,
-		      struct wch_buf *out, struct wch_err *err)
+static int gunzip_all(const void *p, size_t n, struct rec *r, uint64_t max_out, struct wch_buf *out,
+		      struct wch_err *err)
 {
 	struct wch_mem_reader m;
 	struct wch_gunzip_cb cb = {rec_bytes, rec_boundary, r};

@@ -84,11 +84,15 @@ static void t_read_fixture_apks(void)
 		while ((r = wch_tar_next(tr, &e, &err)) == 1) {
 			bool dot = e->name[0] == '.';
 			/* Listing in GNU tar -tv style: "type size name [-> target]" */
-			wch_buf_addf(&ours, "%c %llu %s%s", e->type == WCH_TAR_DIR ? 'd' :
-				     e->type == WCH_TAR_SYMLINK ? 'l' :
-				     e->type == WCH_TAR_HARDLINK ? 'h' : e->type == WCH_TAR_REG ? '-' : '?',
-				     (unsigned long long)(e->type == WCH_TAR_HARDLINK ? 0 : e->size),
-				     e->name, e->type == WCH_TAR_DIR ? "/" : "");
+			wch_buf_addf(
+			    &ours, "%c %llu %s%s",
+			    e->type == WCH_TAR_DIR	  ? 'd'
+			    : e->type == WCH_TAR_SYMLINK  ? 'l'
+			    : e->type == WCH_TAR_HARDLINK ? 'h'
+			    : e->type == WCH_TAR_REG	  ? '-'
+							  : '?',
+			    (unsigned long long)(e->type == WCH_TAR_HARDLINK ? 0 : e->size),
+			    e->name, e->type == WCH_TAR_DIR ? "/" : "");
 			if (e->type == WCH_TAR_SYMLINK)
 				wch_buf_addf(&ours, " -> %s", e->link);
 			if (e->type == WCH_TAR_HARDLINK)
@@ -150,7 +154,8 @@ static void t_read_fixture_apks(void)
 			     "tar --quoting-style=literal --numeric-owner -tvzf '%s' 2>/dev/null | "
 			     "awk '{t=substr($1,1,1); if (t==\"h\") $3=0; "
 			     "n=$0; for(i=1;i<=5;i++) sub(/^[^ ]+ +/, \"\", n); "
-			     "print t, $3, n}'", line);
+			     "print t, $3, n}'",
+			     line);
 		WT_OK(run_capture(cmd.p, &gnu));
 		if (!ours.p || !gnu.p || strcmp(ours.p, gnu.p) != 0)
 			wt_fail(__FILE__, __LINE__, "%s: listing differs from GNU tar", line);
@@ -207,8 +212,10 @@ static int write_sample(struct wch_tar_writer *tw, struct sample *s, struct wch_
 		free(t);
 		s->f_long = wch_buf_detach(&b, NULL);
 	}
-	s->f_split = repeat("s", 90, "/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			    "xxxxxxxxxxxx");
+	s->f_split =
+	    repeat("s", 90,
+		   "/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		   "xxxxxxxxxxxx");
 	s->lnk_target = repeat("L", 150, "");
 	wch_digest(WCH_HASH_SHA1, data, strlen(data), s->sha_f);
 	wch_digest(WCH_HASH_SHA1, s->lnk_target, strlen(s->lnk_target), s->sha_l);
@@ -220,22 +227,48 @@ static int write_sample(struct wch_tar_writer *tw, struct sample *s, struct wch_
 	s->xa[1].len = 1;
 
 	struct wch_tar_hdr hs[] = {
-		{.name = "etc", .type = WCH_TAR_DIR, .mode = 0755, .uname = "root",
-		 .gname = "root", .mtime = 1700000000},
-		{.name = "etc/motd", .type = WCH_TAR_REG, .mode = 0640, .uname = "root",
-		 .gname = "wheel", .size = strlen(data), .mtime = 1700000000, .sha1 = s->sha_f,
-		 .xattrs = s->xa, .nxattrs = 2},
-		{.name = "etc/hard", .type = WCH_TAR_HARDLINK, .link = "etc/motd", .mode = 0640,
-		 .mtime = 1700000000},
-		{.name = "etc/lnk", .type = WCH_TAR_SYMLINK, .link = s->lnk_target, .mode = 0777,
-		 .mtime = 1700000000, .sha1 = s->sha_l},
-		{.name = "etc/fifo", .type = WCH_TAR_FIFO, .mode = 0600, .mtime = 1},
-		{.name = s->d1, .type = WCH_TAR_DIR, .mode = 0700, .uid = 1000, .gid = 100,
-		 .mtime = 1700000000},
-		{.name = s->d2, .type = WCH_TAR_DIR, .mode = 0755, .mtime = 1700000000},
-		{.name = s->f_long, .type = WCH_TAR_REG, .mode = 04755, .size = strlen(data),
-		 .mtime = 1700000000, .sha1 = s->sha_f},
-		{.name = "sss", .type = WCH_TAR_DIR, .mode = 0755},
+	    {.name = "etc",
+	     .type = WCH_TAR_DIR,
+	     .mode = 0755,
+	     .uname = "root",
+	     .gname = "root",
+	     .mtime = 1700000000},
+	    {.name = "etc/motd",
+	     .type = WCH_TAR_REG,
+	     .mode = 0640,
+	     .uname = "root",
+	     .gname = "wheel",
+	     .size = strlen(data),
+	     .mtime = 1700000000,
+	     .sha1 = s->sha_f,
+	     .xattrs = s->xa,
+	     .nxattrs = 2},
+	    {.name = "etc/hard",
+	     .type = WCH_TAR_HARDLINK,
+	     .link = "etc/motd",
+	     .mode = 0640,
+	     .mtime = 1700000000},
+	    {.name = "etc/lnk",
+	     .type = WCH_TAR_SYMLINK,
+	     .link = s->lnk_target,
+	     .mode = 0777,
+	     .mtime = 1700000000,
+	     .sha1 = s->sha_l},
+	    {.name = "etc/fifo", .type = WCH_TAR_FIFO, .mode = 0600, .mtime = 1},
+	    {.name = s->d1,
+	     .type = WCH_TAR_DIR,
+	     .mode = 0700,
+	     .uid = 1000,
+	     .gid = 100,
+	     .mtime = 1700000000},
+	    {.name = s->d2, .type = WCH_TAR_DIR, .mode = 0755, .mtime = 1700000000},
+	    {.name = s->f_long,
+	     .type = WCH_TAR_REG,
+	     .mode = 04755,
+	     .size = strlen(data),
+	     .mtime = 1700000000,
+	     .sha1 = s->sha_f},
+	    {.name = "sss", .type = WCH_TAR_DIR, .mode = 0755},
 	};
 	size_t i;
 	for (i = 0; i < sizeof(hs) / sizeof(hs[0]) && r == 0; i++)
@@ -260,9 +293,9 @@ static int read_all(const void *p, size_t n, struct wch_buf *listing, struct wch
 		if (!listing)
 			continue;
 		wch_buf_addf(listing, "%c %o %u %u %s %s %llu %lld %s -> %s sha1=%d xattrs=%zu",
-			     e->type, (unsigned)e->mode, (unsigned)e->uid, (unsigned)e->gid, e->uname,
-			     e->gname, (unsigned long long)e->size, (long long)e->mtime, e->name,
-			     e->link ? e->link : "-", e->has_sha1, e->nxattrs);
+			     e->type, (unsigned)e->mode, (unsigned)e->uid, (unsigned)e->gid,
+			     e->uname, e->gname, (unsigned long long)e->size, (long long)e->mtime,
+			     e->name, e->link ? e->link : "-", e->has_sha1, e->nxattrs);
 		for (size_t i = 0; i < e->nxattrs; i++)
 			wch_buf_addf(listing, " %s:%zu", e->xattrs[i].name, e->xattrs[i].len);
 		wch_buf_addch(listing, '\n');
@@ -324,13 +357,16 @@ static void t_write_gnu_tar_extracts(void)
 	wch_buf_addf(&cmd, "tar --quoting-style=literal -tf '%s' 2>/dev/null", path);
 	WT_OK(run_capture(cmd.p, &out));
 	char expect[4096];
-	snprintf(expect, sizeof(expect), "etc/\netc/motd\netc/hard\netc/lnk\netc/fifo\n%s/\n%s/\n%s\nsss/\n",
-		 s.d1, s.d2, s.f_long);
+	snprintf(expect, sizeof(expect),
+		 "etc/\netc/motd\netc/hard\netc/lnk\netc/fifo\n%s/\n%s/\n%s\nsss/\n", s.d1, s.d2,
+		 s.f_long);
 	WT_STREQ(out.p, expect);
 	/* Extract with xattrs and compare. */
 	wch_buf_reset(&cmd);
-	wch_buf_addf(&cmd, "mkdir -p '%s/x' && tar --xattrs --xattrs-include='user.*' -C '%s/x' "
-		     "--no-same-owner -xf '%s' 2>&1", dir, dir, path);
+	wch_buf_addf(&cmd,
+		     "mkdir -p '%s/x' && tar --xattrs --xattrs-include='user.*' -C '%s/x' "
+		     "--no-same-owner -xf '%s' 2>&1",
+		     dir, dir, path);
 	wch_buf_reset(&out);
 	WT_OK(run_capture(cmd.p, &out));
 	snprintf(path, sizeof(path), "%s/x/etc/motd", dir);
@@ -405,15 +441,16 @@ static void t_write_matches_gnu_tar_headers(void)
 		     "g/usr/bin/tool; cd g; find * | LC_ALL=C sort | tar --format=posix "
 		     "--pax-option=exthdr.name=%%d/PaxHeaders/%%f,atime:=0,ctime:=0 "
 		     "--no-recursion --owner=root:0 --group=root:0 --mtime=@1700000000 "
-		     "-T - -cf -", dir, longdir, longdir);
+		     "-T - -cf -",
+		     dir, longdir, longdir);
 	WT_OK(run_capture(cmd.p, &gnu));
 	WT_OK(wch_tar_writer_new(&tw, wch_writer_buf(&ours), WCH_TAR_STYLE_APK, &err));
 	struct wch_tar_hdr hs[] = {
-		{.name = longdir, .type = WCH_TAR_DIR, .mode = 0755},
-		{.name = "usr", .type = WCH_TAR_DIR, .mode = 0755},
-		{.name = "usr/bin", .type = WCH_TAR_DIR, .mode = 0755},
-		{.name = "usr/bin/link", .type = WCH_TAR_SYMLINK, .link = "tool", .mode = 0777},
-		{.name = "usr/bin/tool", .type = WCH_TAR_REG, .mode = 0711, .size = 3},
+	    {.name = longdir, .type = WCH_TAR_DIR, .mode = 0755},
+	    {.name = "usr", .type = WCH_TAR_DIR, .mode = 0755},
+	    {.name = "usr/bin", .type = WCH_TAR_DIR, .mode = 0755},
+	    {.name = "usr/bin/link", .type = WCH_TAR_SYMLINK, .link = "tool", .mode = 0777},
+	    {.name = "usr/bin/tool", .type = WCH_TAR_REG, .mode = 0711, .size = 3},
 	};
 	for (size_t i = 0; i < 5; i++) {
 		hs[i].uname = hs[i].gname = "root";
@@ -480,7 +517,8 @@ static int index_boundary(void *ctx, bool end, struct wch_err *err)
 
 static void t_gnu_style_matches_apk_index(void)
 {
-	const char *path = wt_fixture("alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.b2c94760.tar.gz");
+	const char *path =
+	    wt_fixture("alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.b2c94760.tar.gz");
 	struct wch_buf file = WCH_BUF_INIT, plain = WCH_BUF_INIT, ours = WCH_BUF_INIT;
 	struct wch_mem_reader m, m2;
 	struct wch_gunzip *g;
@@ -515,9 +553,15 @@ static void t_gnu_style_matches_apk_index(void)
 		struct wch_reader dr = wch_tar_data(tr);
 		while ((got = wch_read(&dr, buf, sizeof(buf), &err)) > 0)
 			wch_buf_add(&data, buf, (size_t)got);
-		struct wch_tar_hdr h = {.name = e->name, .type = e->type, .mode = e->mode,
-					.uid = e->uid, .gid = e->gid, .uname = e->uname,
-					.gname = e->gname, .size = e->size, .mtime = e->mtime};
+		struct wch_tar_hdr h = {.name = e->name,
+					.type = e->type,
+					.mode = e->mode,
+					.uid = e->uid,
+					.gid = e->gid,
+					.uname = e->uname,
+					.gname = e->gname,
+					.size = e->size,
+					.mtime = e->mtime};
 		WT_OK(wch_tar_write_file(tw, &h, data.p, &err));
 		wch_buf_release(&data);
 		n++;
@@ -622,9 +666,14 @@ static void t_hostile(void)
 	make_hdr(a, "f", '0', "1000");
 	WT_EQ(read_expect(a, 700, &err), -WCH_E_FORMAT);
 	/* overlong PAX record length, bad records, oversized PAX/L */
-	const char *bad_pax[] = {"999 path=x\n", "5 path=x\n", "11 path=abc\n", "x path=a\n",
-				 "9 =value\n", "13 path=a\0b\n",
-				 "68 APK-TOOLS.checksum.SHA1=zz00000000000000000000000000000000000000\n"};
+	const char *bad_pax[] = {
+	    "999 path=x\n",
+	    "5 path=x\n",
+	    "11 path=abc\n",
+	    "x path=a\n",
+	    "9 =value\n",
+	    "13 path=a\0b\n",
+	    "68 APK-TOOLS.checksum.SHA1=zz00000000000000000000000000000000000000\n"};
 	for (size_t i = 0; i < sizeof(bad_pax) / sizeof(bad_pax[0]); i++) {
 		char sz[32];
 		size_t len = strlen(bad_pax[i]);
@@ -677,7 +726,8 @@ static void t_hostile(void)
 
 static void t_hostile_fuzz_real_archive(void)
 {
-	const char *path = wt_fixture("alpine/apks/x86_64/alpine-3.19.1-iso-boot/alpine-baselayout-3.4.3-r2.apk");
+	const char *path =
+	    wt_fixture("alpine/apks/x86_64/alpine-3.19.1-iso-boot/alpine-baselayout-3.4.3-r2.apk");
 	struct wch_buf file = WCH_BUF_INIT, plain = WCH_BUF_INIT;
 	struct wch_mem_reader m;
 	struct wch_gunzip *g;
