@@ -70,7 +70,8 @@ static void check_roundtrip(const char *dir, const char *file)
 		size_t k = 0;
 		while (k < out.len && k < in.len && out.p[k] == in.p[k])
 			k++;
-		wt_fail(__FILE__, __LINE__, "%s: differs at byte %zu: orig \"%.60s\" ours \"%.60s\"",
+		wt_fail(__FILE__, __LINE__,
+			"%s: differs at byte %zu: orig \"%.60s\" ours \"%.60s\"",
 			dir, k, in.p + k, out.p + k);
 		goto out;
 	}
@@ -383,7 +384,8 @@ static void t_sort(void)
 {
 	struct wch_db db;
 	struct wch_pkg a = {.name = "zlib", .version = "1"}, b = {.name = "Alpha", .version = "1"};
-	struct wch_pkg c = {.name = "alpha", .version = "1"}, d = {.name = "alpha", .version = "0.9"};
+	struct wch_pkg c = {.name = "alpha", .version = "1"};
+	struct wch_pkg d = {.name = "alpha", .version = "0.9"};
 
 	wch_db_init(&db);
 	WT_TRUE(wch_db_add_pkg(&db, &a) && wch_db_add_pkg(&db, &b));
@@ -436,7 +438,8 @@ static void t_errors(void)
 		size_t n = (size_t)(rand_r(&seed) % sizeof(junk));
 		for (k = 0; k < n; k++) {
 			unsigned x = (unsigned)rand_r(&seed);
-			junk[k] = i & 1 ? (unsigned char)"PVFRMaZrq:\n 0:7Q"[x % 16] : (unsigned char)x;
+			unsigned char c = (unsigned char)"PVFRMaZrq:\n 0:7Q"[x % 16];
+			junk[k] = i & 1 ? c : (unsigned char)x;
 		}
 		wch_db_init(&db);
 		wch_db_read_installed(&db, (const char *)junk, n, NULL);

@@ -130,7 +130,8 @@ static void check_index(const char *rel, bool exact)
 		wch_buf_reset(&w);
 		WT_OK(wch_index_text_write_pkg(p, &w));
 		if (w.len != (size_t)(stanza_end - s) || memcmp(w.p, s, w.len) != 0) {
-			wt_fail(__FILE__, __LINE__, "%s: stanza %zu differs:\n--- orig\n%.*s--- ours\n%s",
+			wt_fail(__FILE__, __LINE__,
+				"%s: stanza %zu differs:\n--- orig\n%.*s--- ours\n%s",
 				rel, i, (int)(stanza_end - s), s, w.p);
 			break;
 		}
@@ -366,7 +367,8 @@ static void t_errors(void)
 		size_t k, n = (size_t)(rand_r(&seed) % sizeof(junk));
 		for (k = 0; k < n; k++) {
 			unsigned x = (unsigned)rand_r(&seed);
-			junk[k] = i & 1 ? (unsigned char)"PVDCpi:\n 1<=!@a"[x % 15] : (unsigned char)x;
+			unsigned char c = (unsigned char)"PVDCpi:\n 1<=!@a"[x % 15];
+			junk[k] = i & 1 ? c : (unsigned char)x;
 		}
 		wch_index_text_parse(&a, (const char *)junk, n, &cb, NULL);
 	}

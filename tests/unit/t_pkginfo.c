@@ -266,7 +266,8 @@ static void t_errors(void)
 		size_t n = (size_t)(rand_r(&seed) % sizeof(junk));
 		for (k = 0; k < n; k++) {
 			unsigned x = (unsigned)rand_r(&seed);
-			junk[k] = i & 1 ? (unsigned char)"pkgname = dep\n1<>"[x % 17] : (unsigned char)x;
+			unsigned char c = (unsigned char)"pkgname = dep\n1<>"[x % 17];
+			junk[k] = i & 1 ? c : (unsigned char)x;
 		}
 		wch_pkginfo_parse(&a, (const char *)junk, n, &p, NULL);
 	}
