@@ -899,6 +899,8 @@ int wch_solve(struct wch_pkg *const *avail, size_t navail, const struct wch_deps
 		goto out;
 	}
 	r = sv_install_order(&s, out);
+	if (r >= 0)
+		r = sv_apk_order(out, world);
 	if (r < 0)
 		wch_errf(err, r, "out of memory");
 out:

@@ -122,6 +122,8 @@ int sv_report_name(struct sv *s, struct sv_name *n);
 int sv_report_pkg(struct sv *s, struct sv_pkg *p, const char *what, struct sv_pkg *other,
 		  const struct wch_dep *dep);
 /* Fills out with the selected packages in install order. */
+/* Reorders a dependencies-first solution the way apk lists its changeset. */
+int sv_apk_order(struct wch_solution *sol, const struct wch_deps *world);
 int sv_install_order(struct sv *s, struct wch_solution *out);
 
 #endif

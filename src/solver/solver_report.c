@@ -478,3 +478,100 @@ out:
 	free(sorted);
 	return r;
 }
+
+/*
+ * apk's changeset order (apk-format §9.3 output): walk the world in order
+ * and, depth first, each package's dependencies in D: order before the
+ * package itself; right after a package, the install_if packages whose
+ * conditions are now all met. So alpine-base starts alpine-baselayout-data,
+ * musl, busybox, busybox-binsh, alpine-baselayout as apk installs it.
+ * Input: a valid topological order (dependencies first) of the selection,
+ * which still decides where cycles are broken and what is left over.
+ */
+struct dfs {
+	struct wch_pkg **sel, **out;
+	unsigned char *state; /* 0 new, 1 on the stack, 2 emitted */
+	size_t n, k;
+};
+
+static bool provides_name(const struct wch_pkg *p, const char *name)
+{
+	size_t i;
+
+	if (!strcmp(p->name, name))
+		return true;
+	for (i = 0; i < p->provides.n; i++)
+		if (!strcmp(p->provides.v[i].name, name))
+			return true;
+	return false;
+}
+
+static size_t dfs_find(const struct dfs *d, const struct wch_dep *dep)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->sel[i]->name, dep->name))
+			return i;
+	for (i = 0; i < d->n; i++)
+		if (provides_name(d->sel[i], dep->name))
+			return i;
+	return d->n;
+}
+
+static bool dfs_emitted(const struct dfs *d, const struct wch_dep *dep)
+{
+	size_t i = dfs_find(d, dep);
+
+	return i < d->n && d->state[i] == 2;
+}
+
+static void dfs_visit(struct dfs *d, size_t i)
+{
+	const struct wch_pkg *p;
+	size_t j, k;
+
+	if (i >= d->n || d->state[i])
+		return;
+	d->state[i] = 1;
+	p = d->sel[i];
+	for (j = 0; j < p->depends.n; j++)
+		if (!p->depends.v[j].conflict)
+			dfs_visit(d, dfs_find(d, &p->depends.v[j]));
+	d->state[i] = 2;
+	d->out[d->k++] = d->sel[i];
+	/* install_if packages triggered by what is now installed. */
+	for (j = 0; j < d->n; j++) {
+		const struct wch_pkg *q = d->sel[j];
+		bool met = q->install_if.n > 0 && !d->state[j];
+		for (k = 0; met && k < q->install_if.n; k++)
+			met = q->install_if.v[k].conflict || dfs_emitted(d, &q->install_if.v[k]);
+		if (met)
+			dfs_visit(d, j);
+	}
+}
+
+int sv_apk_order(struct wch_solution *sol, const struct wch_deps *world)
+{
+	struct dfs d = {0};
+	size_t i;
+
+	d.n = sol->n;
+	d.sel = sol->pkgs;
+	d.out = calloc(d.n ? d.n : 1, sizeof(*d.out));
+	d.state = calloc(d.n ? d.n : 1, 1);
+	if (!d.out || !d.state) {
+		free(d.out);
+		free(d.state);
+		return -ENOMEM;
+	}
+	for (i = 0; world && i < world->n; i++)
+		if (!world->v[i].conflict)
+			dfs_visit(&d, dfs_find(&d, &world->v[i]));
+	for (i = 0; i < d.n; i++)
+		dfs_visit(&d, i);
+	free(sol->pkgs);
+	sol->pkgs = d.out;
+	free(d.state);
+	return 0;
+}

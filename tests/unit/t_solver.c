@@ -223,8 +223,10 @@ static void t_solver_order_and_arch(void)
 	struct wch_solver_opts o = {.arch = "x86_64"};
 
 	WT_OK(load_repo(&r, "basic.repo", 0));
-	/* x <-> y is a cycle: broken by name; z depends on x so comes last. */
-	SOLVES(&r, "z", NULL, "x-1 y-1 z-1");
+	/* apk's order: depth first from the world, dependencies in D: order
+	 * before the package; the x <-> y cycle is broken where the walk
+	 * re-enters it (z -> x -> y), so y comes first. */
+	SOLVES(&r, "z", NULL, "y-1 x-1 z-1");
 	SOLVES(&r, "y", NULL, "x-1 y-1");
 	/* Unrelated packages sort by name. */
 	SOLVES(&r, "libx fz anyarch", NULL, "anyarch-1 fz-3.9 libx-2.1-r0");
@@ -247,7 +249,7 @@ static void t_solver_deterministic(void)
 		r.v[i] = r.v[r.n - 1 - i];
 		r.v[r.n - 1 - i] = t;
 	}
-	SOLVES(&r, "z", NULL, "x-1 y-1 z-1");
+	SOLVES(&r, "z", NULL, "y-1 x-1 z-1");
 	SOLVES(&r, "app", NULL, "libx-2.1-r0 app-2.0-r0");
 	SOLVES(&r, "a", NULL, "d-1.5 b-1 c-1 a-2");
 	repos_release(&r);
@@ -314,7 +316,9 @@ static void t_solver_install_if(void)
 	WT_OK(load_repo(&r, "installif.repo", 0));
 	/* foo-bar needs both; foo-bar-extra is triggered by foo-bar (chain);
 	 * nobar must not come with bar; foo1-only wants foo=1. */
-	SOLVES(&r, "foo bar", NULL, "bar-1 foo-2 foo-bar-2 foo-bar-extra-1");
+	/* World order first; install_if packages right after their last
+	 * condition is installed. */
+	SOLVES(&r, "foo bar", NULL, "foo-2 bar-1 foo-bar-2 foo-bar-extra-1");
 	SOLVES(&r, "foo", NULL, "foo-2 nobar-1");
 	SOLVES(&r, "foo=1", NULL, "foo-1 foo1-only-1 nobar-1");
 	SOLVES(&r, "bar", NULL, "bar-1");
