@@ -480,7 +480,7 @@ out:
 }
 
 /*
- * apk's changeset order (apk-format §9.3 output): walk the world in order
+ * apk's changeset order (apk-format §9.3 output): walk the world by name
  * and, depth first, each package's dependencies in D: order before the
  * package itself; right after a package, the install_if packages whose
  * conditions are now all met. So alpine-base starts alpine-baselayout-data,
@@ -565,9 +565,25 @@ int sv_apk_order(struct wch_solution *sol, const struct wch_deps *world)
 		free(d.state);
 		return -ENOMEM;
 	}
-	for (i = 0; world && i < world->n; i++)
-		if (!world->v[i].conflict)
-			dfs_visit(&d, dfs_find(&d, &world->v[i]));
+	/* apk keeps its world sorted by name (§6.2) and walks it in that order. */
+	{
+		const struct wch_dep **w = calloc(world && world->n ? world->n : 1, sizeof(*w));
+		size_t j;
+		if (!w) {
+			free(d.out);
+			free(d.state);
+			return -ENOMEM;
+		}
+		for (i = 0; world && i < world->n; i++) {
+			for (j = i; j > 0 && strcmp(w[j - 1]->name, world->v[i].name) > 0; j--)
+				w[j] = w[j - 1];
+			w[j] = &world->v[i];
+		}
+		for (i = 0; world && i < world->n; i++)
+			if (!w[i]->conflict)
+				dfs_visit(&d, dfs_find(&d, w[i]));
+		free(w);
+	}
 	for (i = 0; i < d.n; i++)
 		dfs_visit(&d, i);
 	free(sol->pkgs);

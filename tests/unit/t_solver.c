@@ -316,9 +316,9 @@ static void t_solver_install_if(void)
 	WT_OK(load_repo(&r, "installif.repo", 0));
 	/* foo-bar needs both; foo-bar-extra is triggered by foo-bar (chain);
 	 * nobar must not come with bar; foo1-only wants foo=1. */
-	/* World order first; install_if packages right after their last
-	 * condition is installed. */
-	SOLVES(&r, "foo bar", NULL, "foo-2 bar-1 foo-bar-2 foo-bar-extra-1");
+	/* The world is walked by name; install_if packages come right after
+	 * their last condition is installed. */
+	SOLVES(&r, "foo bar", NULL, "bar-1 foo-2 foo-bar-2 foo-bar-extra-1");
 	SOLVES(&r, "foo", NULL, "foo-2 nobar-1");
 	SOLVES(&r, "foo=1", NULL, "foo-1 foo1-only-1 nobar-1");
 	SOLVES(&r, "bar", NULL, "bar-1");
