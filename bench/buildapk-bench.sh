@@ -63,17 +63,22 @@ else
 fi
 
 # --- runners ---
-# measure CMD...: prints "wall_s cpu_s peak_kb" for CMD (peak = the largest
-# single process of the run, from getrusage of the waited children).
+# measure CMD...: prints "wall_s cpu_s peak_kb" for CMD. Peak = the
+# largest single process of the run (GNU time's %M); GNU time is preferred
+# because a python parent's RSS would be inherited through exec.
 measure() {
-	python3 - "$@" <<'EOF'
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f '%e %U %S %M' -o m.txt "$@" > /dev/null 2>&1
+		awk '{printf "%.3f %.3f %d\n", $1, $2 + $3, $4}' m.txt
+	else
+		python3 - "$@" <<'EOF'
 import resource, subprocess, sys, time
 t = time.monotonic()
 subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-wall = time.monotonic() - t
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print('%.3f %.3f %d' % (wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss))
+print('%.3f %.3f %d' % (time.monotonic() - t, ru.ru_utime + ru.ru_stime, ru.ru_maxrss))
 EOF
+	fi
 }
 
 cat > abuild-core.sh <<'EOF'
