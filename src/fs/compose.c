@@ -148,8 +148,10 @@ static int resolve(struct compose *c, struct wch_deps *world, struct wch_buf *pr
 	tags = wch_arena_alloc(&c->arena, (rs->n ? rs->n : 1) * sizeof(*tags));
 	if (!avail || !tags)
 		return wch_errf(err, -ENOMEM, "out of memory");
-	memcpy(avail, rs->pkgs, rs->npkgs * sizeof(*avail));
-	memcpy(avail + rs->npkgs, c->locals, c->nlocal * sizeof(*avail));
+	if (rs->npkgs)
+		memcpy(avail, rs->pkgs, rs->npkgs * sizeof(*avail));
+	if (c->nlocal)
+		memcpy(avail + rs->npkgs, c->locals, c->nlocal * sizeof(*avail));
 	for (i = 0; i < rs->n; i++)
 		tags[i] = rs->v[i].tag;
 	so.repo_tags = tags;
