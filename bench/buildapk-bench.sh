@@ -89,12 +89,14 @@ tree=$(readlink -f "$1"); out=$(readlink -f "$2"); key=$(readlink -f key.rsa)
 tmp=$(mktemp -d); cd "$tree"
 find * -print0 | LC_ALL=C sort -z | tar --format=posix \
 	--pax-option=exthdr.name=%d/PaxHeaders/%f,atime:=0,ctime:=0 --no-recursion --null \
-	-f - -c --mtime=@$SOURCE_DATE_EPOCH --owner=0 --group=0 -T - | gzip -n -9 > "$tmp/data.tar.gz"
+	-f - -c --mtime=@$SOURCE_DATE_EPOCH --owner=0 --group=0 -T - |
+	gzip -n -9 > "$tmp/data.tar.gz"
 cd "$tmp"
 size=$(find "$tree" -type f -printf '%i %s\n' | sort -u | awk '{s+=$2} END {print s+0}')
 printf 'pkgname = bench\npkgver = 1-r0\nbuilddate = %s\nsize = %s\narch = x86_64\ndatahash = %s\n' \
 	"$SOURCE_DATE_EPOCH" "$size" "$(sha256sum data.tar.gz | cut -d' ' -f1)" > .PKGINFO
-tar --format=posix -b 1 -c --mtime=@$SOURCE_DATE_EPOCH --owner=0 --group=0 .PKGINFO | head -c -1024 \
+tar --format=posix -b 1 -c --mtime=@$SOURCE_DATE_EPOCH --owner=0 --group=0 .PKGINFO |
+	head -c -1024 \
 	| gzip -n -9 > control.tar.gz
 openssl dgst -sha1 -sign "$key" -out .SIGN.RSA.key.rsa.pub control.tar.gz
 tar --format=posix -b 1 -c --owner=0 --group=0 .SIGN.RSA.key.rsa.pub | head -c -1024 \
@@ -116,8 +118,10 @@ for case in big hello; do
 	read -r ts cs ms < <(measure "$W" buildapk -n bench -v 1 -k key.rsa "$case" "o-$case-s")
 	read -r ta ca ma < <(measure ./abuild-core.sh "$case" "o-$case-a/bench.apk")
 	row "$case" "witchery --no-strip" "$tw" "$cw" $((mw / 1024)) "$(stat -c %s o-$case-w/*.apk)"
-	row "$case" "witchery (strip+trace)" "$ts" "$cs" $((ms / 1024)) "$(stat -c %s o-$case-s/*.apk)"
+	row "$case" "witchery (strip+trace)" "$ts" "$cs" $((ms / 1024)) \
+		"$(stat -c %s o-$case-s/*.apk)"
 	row "$case" "abuild core (tar|gzip -9)" "$ta" "$ca" $((ma / 1024)) \
 		"$(stat -c %s o-$case-a/*.apk)"
-	python3 -c "print('%-6s wall speedup (no-strip vs abuild core): %.2fx' % ('$case', $ta / $tw))"
+	python3 -c "print('%-6s wall speedup (no-strip vs abuild core): %.2fx' %
+		('$case', $ta / $tw))"
 done

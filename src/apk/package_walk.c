@@ -17,7 +17,7 @@
 /* apk caps names at 4096 bytes including the terminator (tar.h). */
 #define PW_PATH_MAX 4095
 /* Each level of the walk holds one directory fd open. */
-#define PW_DEPTH_MAX 256
+#define PW_DEPTH_MAX   256
 #define PW_ENTRIES_MAX (4u << 20) /* what the package reader accepts */
 
 struct pw_ctx {
@@ -127,11 +127,12 @@ static int walk_one(struct pw_ctx *c, int dirfd, const char *name, char *path, u
 	} else if (S_ISSOCK(st.st_mode) && c->o->allow_special) {
 		pw_warn(c, "skipping socket '%s' (tar cannot hold sockets)", path);
 		return 0;
-	} else if (!c->o->allow_special || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ||
-					     S_ISFIFO(st.st_mode))) {
+	} else if (!c->o->allow_special ||
+		   !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode))) {
 		return wch_errf(c->err, -WCH_E_UNSUPPORTED,
 				"'%s' is %s; special files are refused unless --allow-special "
-				"is given", path, special_kind(st.st_mode));
+				"is given",
+				path, special_kind(st.st_mode));
 	}
 	if (!add_entry(c, path, &st))
 		return c->err ? c->err->code : -ENOMEM;
@@ -190,8 +191,10 @@ static int walk_dir(struct pw_ctx *c, int dirfd, const char *prefix, unsigned de
 		if (!*prefix && de->d_name[0] == '.') {
 			/* abuild packs `find *`, and apk ignores data entries whose
 			 * name starts with '.' (apk-format §2.8). */
-			pw_warn(c, "skipping '%s': apk does not install top-level names "
-				   "starting with '.'", de->d_name);
+			pw_warn(c,
+				"skipping '%s': apk does not install top-level names "
+				"starting with '.'",
+				de->d_name);
 			continue;
 		}
 		{
@@ -282,8 +285,8 @@ static int link_hardlinks(struct wch_pw_tree *t, struct wch_err *err)
 	for (i = 1; i < n; i++) {
 		struct wch_pw_entry *prev = &t->v[ids[i - 1]], *cur = &t->v[ids[i]];
 		if (cur->dev == prev->dev && cur->ino == prev->ino)
-			cur->hardlink_of = prev->hardlink_of != WCH_PW_NO_LINK ? prev->hardlink_of
-									    : ids[i - 1];
+			cur->hardlink_of =
+			    prev->hardlink_of != WCH_PW_NO_LINK ? prev->hardlink_of : ids[i - 1];
 	}
 	free(ids);
 	return 0;

@@ -25,8 +25,8 @@
 struct wch_pw_entry {
 	const char *path; /* relative, in the tree's arena */
 	const char *link; /* symlink target, else NULL */
-	mode_t mode;      /* st_mode: type and permission bits */
-	uint64_t size;    /* regular files */
+	mode_t mode;	  /* st_mode: type and permission bits */
+	uint64_t size;	  /* regular files */
 	int64_t mtime;
 	dev_t dev, rdev;
 	ino_t ino;
@@ -43,7 +43,7 @@ struct wch_pw_tree {
 
 struct wch_pw_opts {
 	bool allow_special; /* keep devices and fifos (sockets are skipped with a warning) */
-	bool avoid_set;     /* fail if the walk meets this directory (the output folder) */
+	bool avoid_set;	    /* fail if the walk meets this directory (the output folder) */
 	dev_t avoid_dev;
 	ino_t avoid_ino;
 	void (*warn)(void *ctx, const char *msg);

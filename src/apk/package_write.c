@@ -6,9 +6,8 @@
  *   .PKGINFO + scripts -> control tar (cut) -> gzip -> sign -> sig tar (cut)
  *   atomic output = sig.gz ‖ control.gz ‖ temp file
  */
-#include "apk/package_write.h"
+#include "apk/package_internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,7 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/utsname.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,235 +24,10 @@
 #include "apk/package_walk.h"
 #include "apk/pkginfo.h"
 #include "apk/trace.h"
-#include "apk/version.h"
 #include "archive/gzip.h"
 #include "archive/tar.h"
 #include "crypto/hash.h"
 #include "util/buf.h"
-
-const char *const wch_package_script_names[] = {
-	".pre-install", ".post-install", ".pre-upgrade", ".post-upgrade",
-	".pre-deinstall", ".post-deinstall", ".trigger", NULL,
-};
-#define NSCRIPTS 7
-
-/* Files up to this size are read once into memory; bigger ones are read
- * twice (hash, then copy) so memory stays bounded (§2.7: the checksum
- * record precedes the data). */
-#define PW_BUF (1u << 20)
-#define PW_XATTR_MAX 65536 /* XATTR_SIZE_MAX / XATTR_LIST_MAX */
-
-struct pw {
-	const struct wch_package_spec *s;
-	struct wch_err *err;
-	struct wch_pw_tree tree;
-	int64_t builddate;
-	unsigned char *buf; /* PW_BUF bytes */
-	struct wch_hash sha1;
-	bool strip_ok, strip_warned;
-	struct wch_tar_writer *tw;
-	uint64_t installed;
-	/* scripts */
-	struct wch_buf script[NSCRIPTS];
-	bool has_script[NSCRIPTS];
-	/* xattrs of the current entry */
-	struct wch_xattr xa[32];
-	size_t nxa;
-	char *xa_names;
-};
-
-static void warnf(struct pw *w, const char *fmt, ...) WCH_PRINTF(2, 3);
-static void warnf(struct pw *w, const char *fmt, ...)
-{
-	struct wch_buf b = WCH_BUF_INIT;
-	va_list ap;
-
-	if (!w->s->warn)
-		return;
-	va_start(ap, fmt);
-	if (wch_buf_vaddf(&b, fmt, ap) == 0)
-		w->s->warn(w->s->warn_ctx, b.p);
-	va_end(ap);
-	wch_buf_release(&b);
-}
-
-const char *wch_package_host_arch(void)
-{
-	static const struct {
-		const char *uname, *apk;
-	} map[] = {
-		{"x86_64", "x86_64"}, {"i386", "x86"},	   {"i486", "x86"},
-		{"i586", "x86"},      {"i686", "x86"},	   {"aarch64", "aarch64"},
-		{"arm64", "aarch64"}, {"armv7l", "armv7"}, {"armv8l", "armv7"},
-		{"armv6l", "armhf"},  {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
-		{"riscv64", "riscv64"}, {"loongarch64", "loongarch64"},
-	};
-	static char machine[65];
-	struct utsname u;
-	size_t i;
-
-	if (uname(&u) < 0)
-		return "x86_64";
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(u.machine, map[i].uname) == 0)
-			return map[i].apk;
-	snprintf(machine, sizeof(machine), "%s", u.machine);
-	return machine;
-}
-
-int wch_package_check_nv(const char *name, const char *version, struct wch_err *err)
-{
-	if (!name || !wch_pkg_name_valid(name))
-		return wch_errf(err, -WCH_E_USAGE,
-				"invalid package name '%s' (use letters, digits and ._+-, "
-				"starting with a letter or digit)", name ? name : "");
-	/* apk 2.14's validator accepts "" (apk-format §8.3); a package needs
-	 * a version, and abuild always writes "-r<rel>". */
-	if (!version || !*version || !wch_version_valid(version) || !strstr(version, "-r"))
-		return wch_errf(err, -WCH_E_USAGE, "invalid version '%s' (expected e.g. 1.2.3-r0)",
-				version ? version : "");
-	return 0;
-}
-
-/* .PKGINFO is line-based (apk-format §3): a newline in a value would
- * inject fields. */
-static int check_text(const char *what, const char *v, struct wch_err *err)
-{
-	const unsigned char *p;
-
-	if (!v)
-		return 0;
-	for (p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return wch_errf(err, -WCH_E_USAGE, "%s contains a control character", what);
-	return 0;
-}
-
-static int check_spec(const struct wch_package_spec *s, struct wch_err *err)
-{
-	const struct wch_pkg *p = s->pkg;
-	const char *c;
-	int r;
-
-	if ((r = wch_package_check_nv(p->name, p->version, err)) < 0)
-		return r;
-	if (!p->arch || !*p->arch)
-		return wch_errf(err, -WCH_E_USAGE, "no architecture given");
-	for (c = p->arch; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '_'))
-			return wch_errf(err, -WCH_E_USAGE, "invalid architecture '%s'", p->arch);
-	if ((r = check_text("description", p->description, err)) < 0 ||
-	    (r = check_text("url", p->url, err)) < 0 ||
-	    (r = check_text("license", p->license, err)) < 0 ||
-	    (r = check_text("maintainer", p->maintainer, err)) < 0 ||
-	    (r = check_text("packager", p->packager, err)) < 0 ||
-	    (r = check_text("origin", p->origin, err)) < 0 ||
-	    (r = check_text("commit", p->commit, err)) < 0)
-		return r;
-	if (s->sig_alg != WCH_HASH_SHA1 && s->sig_alg != WCH_HASH_SHA256)
-		return wch_errf(err, -WCH_E_USAGE, "signatures are RSA with SHA-1 or SHA-256");
-	return 0;
-}
-
-/* ---- install scripts (apk-format §4.1) ---- */
-
-static int script_index(const char *name)
-{
-	int i;
-
-	for (i = 0; i < NSCRIPTS; i++)
-		if (strcmp(name, wch_package_script_names[i]) == 0 ||
-		    strcmp(name, wch_package_script_names[i] + 1) == 0)
-			return i;
-	return -1;
-}
-
-static int load_scripts(struct pw *w, const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int r = 0;
-
-	if (!d)
-		return wch_err_sys(w->err, errno, "cannot open install script folder '%s'", dir);
-	for (;;) {
-		int i;
-		errno = 0;
-		if (!(de = readdir(d))) {
-			if (errno)
-				r = wch_err_sys(w->err, errno, "cannot read '%s'", dir);
-			break;
-		}
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		i = script_index(de->d_name);
-		if (i < 0) {
-			r = wch_errf(w->err, -WCH_E_USAGE,
-				     "'%s/%s' is not an install script (expected .pre-install, "
-				     ".post-install, .pre-upgrade, .post-upgrade, .pre-deinstall, "
-				     ".post-deinstall or .trigger)", dir, de->d_name);
-			break;
-		}
-		if (w->has_script[i]) {
-			r = wch_errf(w->err, -WCH_E_CONFLICT, "'%s' has both %s and %s", dir,
-				     wch_package_script_names[i], wch_package_script_names[i] + 1);
-			break;
-		}
-		r = wch_read_file_at(dirfd(d), de->d_name, &w->script[i], 1u << 20, w->err);
-		if (r < 0) {
-			wch_err_prefix(w->err, "install script '%s/%s'", dir, de->d_name);
-			break;
-		}
-		w->has_script[i] = true;
-	}
-	closedir(d);
-	return r;
-}
-
-/* Depends implied by install scripts' "#!" lines: abuild adds /bin/sh
- * (apk-format §4.1); other interpreters become cmd: depends with
- * auto_deps. Appended to deps (arena copies). */
-static int script_depends(struct pw *w, struct wch_arena *a, struct wch_deps *deps)
-{
-	const struct wch_pkg *p = w->s->pkg;
-	int i;
-
-	for (i = 0; i < NSCRIPTS; i++) {
-		const char *dep = NULL, *nl;
-		struct wch_view line;
-		size_t k;
-		bool have = false;
-		if (!w->has_script[i] || w->script[i].len < 2 || memcmp(w->script[i].p, "#!", 2))
-			continue;
-		nl = memchr(w->script[i].p, '\n', w->script[i].len);
-		line.p = w->script[i].p + 2;
-		line.n = (nl ? (size_t)(nl - w->script[i].p) : w->script[i].len) - 2;
-		if (wch_trace_shebang(line, a, &dep) < 0)
-			return wch_errf(w->err, -ENOMEM, "out of memory");
-		if (!dep || (strcmp(dep, "/bin/sh") != 0 && !w->s->auto_deps))
-			continue;
-		if (strcmp(p->name, "busybox") == 0)
-			continue;
-		for (k = 0; k < deps->n; k++)
-			if (strcmp(deps->v[k].name, dep) == 0 ||
-			    (strcmp(dep, "/bin/sh") == 0 && strcmp(deps->v[k].name, "busybox") == 0))
-				have = true;
-		if (have)
-			continue;
-		{
-			struct wch_dep *nv = wch_arena_alloc(a, (deps->n + 1) * sizeof(*nv));
-			if (!nv)
-				return wch_errf(w->err, -ENOMEM, "out of memory");
-			if (deps->n)
-				memcpy(nv, deps->v, deps->n * sizeof(*nv));
-			nv[deps->n].name = dep;
-			deps->v = nv;
-			deps->n++;
-		}
-	}
-	return 0;
-}
 
 /* ---- data entries ---- */
 
@@ -263,7 +36,7 @@ static int cmp_xattr(const void *a, const void *b)
 	return strcmp(((const struct wch_xattr *)a)->name, ((const struct wch_xattr *)b)->name);
 }
 
-static void xattrs_clear(struct pw *w)
+static void xattrs_clear(struct wch_pkgw *w)
 {
 	size_t i;
 
@@ -278,7 +51,7 @@ static void xattrs_clear(struct pw *w)
  * --xattrs-exclude=security.selinux, §2.8), narrowed to those that mean
  * something in an image and are readable by any user, so root and
  * unprivileged builds agree: security.capability and user.*. */
-static int read_xattrs(struct pw *w, int fd, const char *path)
+static int read_xattrs(struct wch_pkgw *w, int fd, const char *path)
 {
 	ssize_t n = flistxattr(fd, NULL, 0);
 	char *p;
@@ -326,7 +99,7 @@ static int read_xattrs(struct pw *w, int fd, const char *path)
 	return 0;
 }
 
-static int64_t entry_mtime(const struct pw *w, const struct wch_pw_entry *e)
+static int64_t entry_mtime(const struct wch_pkgw *w, const struct wch_pw_entry *e)
 {
 	/* Clamped, like tar --clamp-mtime: with abuild's usual epoch (the
 	 * last commit) this is every file's mtime = epoch (§2.8). */
@@ -337,7 +110,7 @@ static int64_t entry_mtime(const struct pw *w, const struct wch_pw_entry *e)
 
 /* Hashes size bytes of fd (pread from 0) into sha1; fails if the file is
  * not exactly size bytes long. */
-static int hash_fd(struct pw *w, int fd, uint64_t size, const char *path, unsigned char *sha1)
+static int hash_fd(struct wch_pkgw *w, int fd, uint64_t size, const char *path, unsigned char *sha1)
 {
 	uint64_t off = 0;
 	ssize_t n;
@@ -351,7 +124,8 @@ static int hash_fd(struct pw *w, int fd, uint64_t size, const char *path, unsign
 		if (n < 0)
 			return wch_err_sys(w->err, errno, "cannot read '%s'", path);
 		if (n == 0)
-			return wch_errf(w->err, -WCH_E_INTEGRITY, "'%s' shrank while packing", path);
+			return wch_errf(w->err, -WCH_E_INTEGRITY, "'%s' shrank while packing",
+					path);
 		wch_hash_update(&w->sha1, w->buf, (size_t)n);
 		off += (uint64_t)n;
 	}
@@ -367,7 +141,7 @@ static int hash_fd(struct pw *w, int fd, uint64_t size, const char *path, unsign
 /* Streams size bytes of fd into the tar entry, checking they still hash to
  * sha1 (a file rewritten between the two passes is an error, not a package
  * with a wrong checksum). */
-static int copy_fd(struct pw *w, int fd, uint64_t size, const char *path,
+static int copy_fd(struct wch_pkgw *w, int fd, uint64_t size, const char *path,
 		   const unsigned char *sha1)
 {
 	unsigned char again[20];
@@ -383,7 +157,8 @@ static int copy_fd(struct pw *w, int fd, uint64_t size, const char *path,
 		if (n < 0)
 			return wch_err_sys(w->err, errno, "cannot read '%s'", path);
 		if (n == 0)
-			return wch_errf(w->err, -WCH_E_INTEGRITY, "'%s' shrank while packing", path);
+			return wch_errf(w->err, -WCH_E_INTEGRITY, "'%s' shrank while packing",
+					path);
 		wch_hash_update(&w->sha1, w->buf, (size_t)n);
 		if ((r = wch_tar_write_data(w->tw, w->buf, (size_t)n, w->err)) < 0)
 			return r;
@@ -397,7 +172,7 @@ static int copy_fd(struct pw *w, int fd, uint64_t size, const char *path,
 
 /* Returns the fd whose content goes into the package: the file itself,
  * or a stripped private copy (*tmpfd, closed by the caller). */
-static int maybe_strip(struct pw *w, int fd, const char *path, int *tmpfd, uint64_t *size)
+static int maybe_strip(struct wch_pkgw *w, int fd, const char *path, int *tmpfd, uint64_t *size)
 {
 	struct wch_err e;
 	struct stat st;
@@ -409,7 +184,8 @@ static int maybe_strip(struct pw *w, int fd, const char *path, int *tmpfd, uint6
 		return 0;
 	if (!w->strip_ok) {
 		if (!w->strip_warned && wch_elf_is_elf_fd(fd) == 1) {
-			warnf(w, "'strip' (binutils) not found: ELF files are packed unstripped");
+			wch_pkgw_warnf(
+			    w, "'strip' (binutils) not found: ELF files are packed unstripped");
 			w->strip_warned = true;
 		}
 		return 0;
@@ -417,7 +193,7 @@ static int maybe_strip(struct pw *w, int fd, const char *path, int *tmpfd, uint6
 	wch_err_init(&e);
 	r = wch_elf_strip_copy(fd, NULL, tmpfd, &stripped, &e);
 	if (r == -WCH_E_UNSUPPORTED || r == -WCH_E_NOT_FOUND) {
-		warnf(w, "keeping '%s' unstripped: %s", path, e.msg);
+		wch_pkgw_warnf(w, "keeping '%s' unstripped: %s", path, e.msg);
 		*tmpfd = -1;
 		return 0;
 	}
@@ -433,7 +209,7 @@ static int maybe_strip(struct pw *w, int fd, const char *path, int *tmpfd, uint6
 	return 0;
 }
 
-static int write_regular(struct pw *w, const struct wch_pw_entry *e, struct wch_tar_hdr *h)
+static int write_regular(struct wch_pkgw *w, const struct wch_pw_entry *e, struct wch_tar_hdr *h)
 {
 	unsigned char sha1[20];
 	struct stat st;
@@ -497,7 +273,7 @@ out:
 	return r;
 }
 
-static int write_entry(struct pw *w, const struct wch_pw_entry *e)
+static int write_entry(struct wch_pkgw *w, const struct wch_pw_entry *e)
 {
 	unsigned char sha1[20];
 	struct wch_tar_hdr h;
@@ -572,7 +348,7 @@ static int open_temp(int dirfd, struct wch_err *err)
 	return wch_err_sys(err, errno, "cannot create a temporary file");
 }
 
-static int write_data(struct pw *w, int tmpfd, unsigned char datahash[32], uint64_t *entries)
+static int write_data(struct wch_pkgw *w, int tmpfd, unsigned char datahash[32], uint64_t *entries)
 {
 	struct wch_hash sha256 = {0};
 	struct wch_hash_writer hw;
@@ -609,96 +385,6 @@ out:
 	return r;
 }
 
-/* ---- control and signature members ---- */
-
-static int write_control(struct pw *w, const struct wch_pkg *p, const struct wch_trace_result *tr,
-			 struct wch_buf *gz)
-{
-	struct wch_buf info = WCH_BUF_INIT, tar = WCH_BUF_INIT;
-	struct wch_tar_writer *tw = NULL;
-	struct wch_tar_hdr h;
-	int r, i;
-
-	r = wch_pkginfo_write(p, tr ? &tr->provides : NULL, tr ? &tr->depends : NULL, &info);
-	if (r < 0) {
-		r = wch_errf(w->err, r, "cannot write .PKGINFO: %s", wch_strerror(r));
-		goto out;
-	}
-	if ((r = wch_tar_writer_new(&tw, wch_writer_buf(&tar), WCH_TAR_STYLE_APK, w->err)) < 0)
-		goto out;
-	memset(&h, 0, sizeof(h));
-	h.type = WCH_TAR_REG;
-	h.uname = h.gname = "root";
-	h.mtime = w->builddate;
-	h.name = ".PKGINFO";
-	h.mode = 0644;
-	h.size = info.len;
-	if ((r = wch_tar_write_file(tw, &h, info.p, w->err)) < 0)
-		goto out;
-	for (i = 0; i < NSCRIPTS; i++) {
-		if (!w->has_script[i])
-			continue;
-		h.name = wch_package_script_names[i];
-		h.mode = 0755; /* §4.1 */
-		h.size = w->script[i].len;
-		if ((r = wch_tar_write_file(tw, &h, w->script[i].p, w->err)) < 0)
-			goto out;
-	}
-	/* Cut: the control tar must not end the archive (§2.1). */
-	if ((r = wch_tar_finish(tw, false, w->err)) < 0)
-		goto out;
-	r = wch_gzip_buffer(tar.p, tar.len, w->s->level ? w->s->level : 9, gz, w->err);
-out:
-	wch_tar_writer_free(tw);
-	wch_buf_release(&info);
-	wch_buf_release(&tar);
-	return r;
-}
-
-/* abuild-sign (§11.2): .SIGN.RSA[256].<pubname>, uid/gid 0, empty names. */
-static int write_signature(struct pw *w, const struct wch_buf *control, struct wch_buf *gz)
-{
-	const struct wch_package_spec *s = w->s;
-	struct wch_buf sig = WCH_BUF_INIT, tar = WCH_BUF_INIT, name = WCH_BUF_INIT;
-	unsigned char dg[WCH_HASH_MAX];
-	struct wch_tar_writer *tw = NULL;
-	struct wch_tar_hdr h;
-	int r;
-
-	if ((r = wch_digest(s->sig_alg, control->p, control->len, dg)) < 0) {
-		r = wch_errf(w->err, r, "cannot hash the control member");
-		goto out;
-	}
-	r = wch_sign_digest(s->key, s->sig_alg, dg, wch_hash_len(s->sig_alg), &sig, w->err);
-	if (r < 0) {
-		wch_err_prefix(w->err, "cannot sign with '%s'", s->key->path);
-		goto out;
-	}
-	if (wch_buf_addf(&name, ".SIGN.%s.%s", s->sig_alg == WCH_HASH_SHA256 ? "RSA256" : "RSA",
-			 s->key->pubname) < 0) {
-		r = wch_errf(w->err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((r = wch_tar_writer_new(&tw, wch_writer_buf(&tar), WCH_TAR_STYLE_APK, w->err)) < 0)
-		goto out;
-	memset(&h, 0, sizeof(h));
-	h.name = name.p;
-	h.type = WCH_TAR_REG;
-	h.mode = 0644;
-	h.mtime = w->builddate;
-	h.size = sig.len;
-	if ((r = wch_tar_write_file(tw, &h, sig.p, w->err)) < 0 ||
-	    (r = wch_tar_finish(tw, false, w->err)) < 0)
-		goto out;
-	r = wch_gzip_buffer(tar.p, tar.len, w->s->level ? w->s->level : 9, gz, w->err);
-out:
-	wch_tar_writer_free(tw);
-	wch_buf_release(&sig);
-	wch_buf_release(&tar);
-	wch_buf_release(&name);
-	return r;
-}
-
 /* Appends the whole temp file to the output, in-kernel when possible. */
 static int copy_temp(int tmpfd, int outfd, struct wch_err *err)
 {
@@ -732,7 +418,7 @@ static int copy_temp(int tmpfd, int outfd, struct wch_err *err)
 	}
 }
 
-static void pw_release(struct pw *w)
+static void pw_release(struct wch_pkgw *w)
 {
 	int i;
 
@@ -756,7 +442,7 @@ int wch_package_write(const char *srcdir, int outdirfd, const char *outname,
 	struct wch_pw_opts wo;
 	struct wch_pkg p;
 	struct stat st;
-	struct pw w;
+	struct wch_pkgw w;
 	uint64_t entries = 0;
 	int tmpfd = -1, r, i;
 
@@ -764,20 +450,20 @@ int wch_package_write(const char *srcdir, int outdirfd, const char *outname,
 	w.s = spec;
 	w.err = err;
 	w.tree.rootfd = -1;
-	if ((r = check_spec(spec, err)) < 0)
+	if ((r = wch_pkgw_check_spec(spec, err)) < 0)
 		return r;
 	w.builddate = spec->has_epoch ? spec->epoch : (int64_t)time(NULL);
 	if (!(w.buf = malloc(PW_BUF)) || wch_hash_init(&w.sha1, WCH_HASH_SHA1) < 0) {
 		r = wch_errf(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if (spec->scripts_dir && (r = load_scripts(&w, spec->scripts_dir)) < 0)
+	if (spec->scripts_dir && (r = wch_pkgw_load_scripts(&w, spec->scripts_dir)) < 0)
 		goto out;
 	/* apk runs .trigger only for directories matching `triggers` (§4.2). */
 	if (w.has_script[NSCRIPTS - 1] && !spec->pkg->ntriggers)
-		warnf(&w, "the .trigger script never runs: no trigger paths given");
+		wch_pkgw_warnf(&w, "the .trigger script never runs: no trigger paths given");
 	else if (!w.has_script[NSCRIPTS - 1] && spec->pkg->ntriggers)
-		warnf(&w, "trigger paths given but no .trigger script");
+		wch_pkgw_warnf(&w, "trigger paths given but no .trigger script");
 
 	memset(&wo, 0, sizeof(wo));
 	wo.allow_special = spec->allow_special;
@@ -804,10 +490,10 @@ int wch_package_write(const char *srcdir, int outdirfd, const char *outname,
 			goto out;
 		}
 		for (k = 0; k < tr.nwarnings; k++)
-			warnf(&w, "%s", tr.warnings[k]);
+			wch_pkgw_warnf(&w, "%s", tr.warnings[k]);
 		trp = &tr;
 	}
-	if ((r = script_depends(&w, &arena, &p.depends)) < 0)
+	if ((r = wch_pkgw_script_depends(&w, &arena, &p.depends)) < 0)
 		goto out;
 
 	w.strip_ok = spec->strip && wch_elf_strip_available();
@@ -826,9 +512,9 @@ int wch_package_write(const char *srcdir, int outdirfd, const char *outname,
 	for (i = 0; i < NSCRIPTS && p.installed_size == 0; i++)
 		if (w.has_script[i])
 			p.installed_size = 1;
-	if ((r = write_control(&w, &p, trp, &control)) < 0)
+	if ((r = wch_pkgw_write_control(&w, &p, trp, &control)) < 0)
 		goto out;
-	if (spec->key && (r = write_signature(&w, &control, &sig)) < 0)
+	if (spec->key && (r = wch_pkgw_write_signature(&w, &control, &sig)) < 0)
 		goto out;
 
 	if ((r = wch_atomic_open(&out, outdirfd, outname, 0644, err)) < 0)

@@ -46,21 +46,21 @@ struct wch_package_spec {
 	/* Signing key; NULL writes an unsigned package (control ‖ data). */
 	const struct wch_privkey *key;
 	enum wch_hash_alg sig_alg; /* WCH_HASH_SHA1 (.SIGN.RSA.) or SHA256 (.SIGN.RSA256.) */
-	bool has_epoch;            /* SOURCE_DATE_EPOCH given */
+	bool has_epoch;		   /* SOURCE_DATE_EPOCH given */
 	int64_t epoch;
-	bool auto_deps;            /* trace so:/cmd:/py/pc dependencies and provides */
-	bool strip;                /* strip ELF files (on temporary copies) */
-	bool allow_special;        /* include devices and fifos instead of failing */
-	int level;                 /* gzip level, 0 = 9 (abuild's -9) */
-	int threads;               /* gzip threads, 0 = online CPUs */
+	bool auto_deps;	    /* trace so:/cmd:/py/pc dependencies and provides */
+	bool strip;	    /* strip ELF files (on temporary copies) */
+	bool allow_special; /* include devices and fifos instead of failing */
+	int level;	    /* gzip level, 0 = 9 (abuild's -9) */
+	int threads;	    /* gzip threads, 0 = online CPUs */
 	void (*warn)(void *ctx, const char *msg);
 	void *warn_ctx;
 };
 
 struct wch_package_result {
-	uint64_t file_size;      /* bytes of the .apk */
+	uint64_t file_size;	 /* bytes of the .apk */
 	uint64_t installed_size; /* .PKGINFO size */
-	uint64_t entries;        /* data tar entries */
+	uint64_t entries;	 /* data tar entries */
 	int64_t builddate;
 	unsigned char datahash[32];
 	struct wch_checksum identity; /* Q1 SHA-1 of the control member (C:) */

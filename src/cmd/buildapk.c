@@ -26,7 +26,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
-#define DEFAULT_DESC "package generated with witchery-buildapk"
+#define DEFAULT_DESC	"package generated with witchery-buildapk"
 #define DEFAULT_LICENSE "Unspecified"
 
 enum {
@@ -41,57 +41,57 @@ enum {
 };
 
 static const struct wch_opt buildapk_opts[] = {
-	{"name", 'n', "NAME", 'n', "package name (required)"},
-	{"version", 'v', "VER", 'v', "version without release (default: $SOURCE_DATE_EPOCH or now)"},
-	{"release", 'r', "REL", 'r', "release number, the N of -rN (default: 0)"},
-	{"description", 'd', "DESC", 'd', "one-line description"},
-	{"license", 'l', "LICENSE", 'l', "license (default: Unspecified)"},
-	{"maintainer", 'm', "MAINTAINER", 'm', "maintainer, 'Name <email>'"},
-	{"url", 'u', "URL", 'u', "home page"},
-	{"arch", 'a', "ARCH", 'a', "architecture (default: $WITCHERY_ARCH or this machine's)"},
-	{"key", 'k', "KEY", 'k', "private RSA key (default: abuild's PACKAGER_PRIVKEY lookup)"},
-	{"depend", 'D', "DEP", 'D', "add a dependency (repeatable; 'a b>=1' adds two)"},
-	{"provide", 'P', "NAME[=VER]", 'P', "add a provided name (repeatable)"},
-	{"replaces", 0, "PKG", OPT_REPLACES, "packages whose files this one may overwrite"},
-	{"origin", 0, "NAME", OPT_ORIGIN, "origin (source package) name (default: NAME)"},
-	{"trigger", 0, "GLOB", OPT_TRIGGER, "directory glob that runs .trigger (repeatable)"},
-	{"install", 0, "SCRIPTDIR", OPT_INSTALL,
-	 "take .pre-install, .post-install, ... .trigger from SCRIPTDIR"},
-	{"no-auto-deps", 0, NULL, OPT_NO_AUTO_DEPS, "do not trace so:/cmd:/pc: dependencies"},
-	{"no-strip", 0, NULL, OPT_NO_STRIP, "keep symbols in ELF files"},
-	{"sign-sha256", 0, NULL, OPT_SIGN_SHA256, "sign with RSA/SHA-256 (.SIGN.RSA256.)"},
-	{"allow-special", 0, NULL, OPT_ALLOW_SPECIAL, "pack device files and fifos"},
-	{0, 0, 0, 0, 0},
+    {"name", 'n', "NAME", 'n', "package name (required)"},
+    {"version", 'v', "VER", 'v', "version without release (default: $SOURCE_DATE_EPOCH or now)"},
+    {"release", 'r', "REL", 'r', "release number, the N of -rN (default: 0)"},
+    {"description", 'd', "DESC", 'd', "one-line description"},
+    {"license", 'l', "LICENSE", 'l', "license (default: Unspecified)"},
+    {"maintainer", 'm', "MAINTAINER", 'm', "maintainer, 'Name <email>'"},
+    {"url", 'u', "URL", 'u', "home page"},
+    {"arch", 'a', "ARCH", 'a', "architecture (default: $WITCHERY_ARCH or this machine's)"},
+    {"key", 'k', "KEY", 'k', "private RSA key (default: abuild's PACKAGER_PRIVKEY lookup)"},
+    {"depend", 'D', "DEP", 'D', "add a dependency (repeatable; 'a b>=1' adds two)"},
+    {"provide", 'P', "NAME[=VER]", 'P', "add a provided name (repeatable)"},
+    {"replaces", 0, "PKG", OPT_REPLACES, "packages whose files this one may overwrite"},
+    {"origin", 0, "NAME", OPT_ORIGIN, "origin (source package) name (default: NAME)"},
+    {"trigger", 0, "GLOB", OPT_TRIGGER, "directory glob that runs .trigger (repeatable)"},
+    {"install", 0, "SCRIPTDIR", OPT_INSTALL,
+     "take .pre-install, .post-install, ... .trigger from SCRIPTDIR"},
+    {"no-auto-deps", 0, NULL, OPT_NO_AUTO_DEPS, "do not trace so:/cmd:/pc: dependencies"},
+    {"no-strip", 0, NULL, OPT_NO_STRIP, "keep symbols in ELF files"},
+    {"sign-sha256", 0, NULL, OPT_SIGN_SHA256, "sign with RSA/SHA-256 (.SIGN.RSA256.)"},
+    {"allow-special", 0, NULL, OPT_ALLOW_SPECIAL, "pack device files and fifos"},
+    {0, 0, 0, 0, 0},
 };
 
 static const struct wch_cmd_help buildapk_help = {
-	"witchery buildapk -n NAME [options] DIR OUTDIR",
-	"Packs the folder DIR into the signed Alpine package OUTDIR/NAME-VER-rREL.apk.\n"
-	"Entries are owned by root, sorted, with modes, links and capabilities kept;\n"
-	"ELF files are stripped; so:, cmd: and interpreter dependencies are traced.\n"
-	"With SOURCE_DATE_EPOCH set the output is byte-for-byte reproducible.",
-	buildapk_opts,
+    "witchery buildapk -n NAME [options] DIR OUTDIR",
+    "Packs the folder DIR into the signed Alpine package OUTDIR/NAME-VER-rREL.apk.\n"
+    "Entries are owned by root, sorted, with modes, links and capabilities kept;\n"
+    "ELF files are stripped; so:, cmd: and interpreter dependencies are traced.\n"
+    "With SOURCE_DATE_EPOCH set the output is byte-for-byte reproducible.",
+    buildapk_opts,
 };
 
 static const struct wch_opt compat_opts[] = {
-	{NULL, 'n', "NAME", 'n', "package name (required)"},
-	{NULL, 'v', "VER", 'v', "version (default: $SOURCE_DATE_EPOCH or now)"},
-	{NULL, 'r', "REL", 'r', "release (default: 0)"},
-	{NULL, 'd', "DESC", 'd', "description (default: '" DEFAULT_DESC "')"},
-	{NULL, 'l', "LICENSE", 'l', "license (default: Unspecified)"},
-	{NULL, 'm', "MAINTAINER", 'm', "maintainer"},
-	{NULL, 'h', NULL, 'h', "show this help"},
-	{0, 0, 0, 0, 0},
+    {NULL, 'n', "NAME", 'n', "package name (required)"},
+    {NULL, 'v', "VER", 'v', "version (default: $SOURCE_DATE_EPOCH or now)"},
+    {NULL, 'r', "REL", 'r', "release (default: 0)"},
+    {NULL, 'd', "DESC", 'd', "description (default: '" DEFAULT_DESC "')"},
+    {NULL, 'l', "LICENSE", 'l', "license (default: Unspecified)"},
+    {NULL, 'm', "MAINTAINER", 'm', "maintainer"},
+    {NULL, 'h', NULL, 'h', "show this help"},
+    {0, 0, 0, 0, 0},
 };
 
 static const struct wch_cmd_help compat_help = {
-	"witchery-buildapk -n NAME [-v VER] [-r REL] [-d DESC] [-l LICENSE] [-m MAINTAINER] "
-	"DIR OUTPUT",
-	"Packs DIR into a signed Alpine package. OUTPUT is the .apk file to write, or a\n"
-	"folder that receives NAME-VER-rREL.apk. The key is found like abuild does\n"
-	"($PACKAGER_PRIVKEY, abuild.conf); the architecture is $WITCHERY_ARCH or this\n"
-	"machine's. Same as 'witchery buildapk' with its defaults.",
-	compat_opts,
+    "witchery-buildapk -n NAME [-v VER] [-r REL] [-d DESC] [-l LICENSE] [-m MAINTAINER] "
+    "DIR OUTPUT",
+    "Packs DIR into a signed Alpine package. OUTPUT is the .apk file to write, or a\n"
+    "folder that receives NAME-VER-rREL.apk. The key is found like abuild does\n"
+    "($PACKAGER_PRIVKEY, abuild.conf); the architecture is $WITCHERY_ARCH or this\n"
+    "machine's. Same as 'witchery buildapk' with its defaults.",
+    compat_opts,
 };
 
 struct build {
@@ -148,8 +148,8 @@ static int parse_epoch(bool *has, int64_t *epoch, struct wch_err *err)
 	if (!s || !*s)
 		return 0;
 	if (!wch_parse_ulong(s, &v) || v > (unsigned long)INT64_MAX / 2)
-		return wch_errf(err, -WCH_E_USAGE, "SOURCE_DATE_EPOCH '%s' is not a number of seconds",
-				s);
+		return wch_errf(err, -WCH_E_USAGE,
+				"SOURCE_DATE_EPOCH '%s' is not a number of seconds", s);
 	*has = true;
 	*epoch = (int64_t)v;
 	return 0;
@@ -174,7 +174,8 @@ static int run_build(struct build *b)
 	if (!b->ver) {
 		/* The original tool's default: the build time as the version. */
 		if (wch_buf_addf(&defver, "%lld",
-				 spec.has_epoch ? (long long)spec.epoch : (long long)time(NULL)) < 0)
+				 spec.has_epoch ? (long long)spec.epoch : (long long)time(NULL)) <
+		    0)
 			goto oom;
 		b->ver = defver.p;
 	}
@@ -283,36 +284,79 @@ int cmd_buildapk(int argc, char **argv)
 	while ((c = wch_opt_next(&op)) != -1) {
 		int r = 0;
 		switch (c) {
-		case WCH_OPT_HELP: wch_opt_release(&op); free(b.triggers); return WCH_EXIT_OK;
-		case WCH_OPT_ERROR: wch_opt_release(&op); free(b.triggers); return WCH_EXIT_USAGE;
-		case 'n': b.name = op.optarg; break;
-		case 'v': b.ver = op.optarg; break;
-		case 'r': b.rel = op.optarg; break;
-		case 'd': b.desc = op.optarg; break;
-		case 'l': b.license = op.optarg; break;
-		case 'm': b.maintainer = op.optarg; break;
-		case 'u': b.url = op.optarg; break;
-		case 'a': b.arch = op.optarg; break;
-		case 'k': b.key = op.optarg; break;
-		case 'D': r = add_deps(&b, &b.depends, op.optarg, false, &err); break;
-		case 'P': r = add_deps(&b, &b.provides, op.optarg, true, &err); break;
-		case OPT_REPLACES: r = add_deps(&b, &b.replaces, op.optarg, false, &err); break;
-		case OPT_ORIGIN: b.origin = op.optarg; break;
+		case WCH_OPT_HELP:
+			wch_opt_release(&op);
+			free(b.triggers);
+			return WCH_EXIT_OK;
+		case WCH_OPT_ERROR:
+			wch_opt_release(&op);
+			free(b.triggers);
+			return WCH_EXIT_USAGE;
+		case 'n':
+			b.name = op.optarg;
+			break;
+		case 'v':
+			b.ver = op.optarg;
+			break;
+		case 'r':
+			b.rel = op.optarg;
+			break;
+		case 'd':
+			b.desc = op.optarg;
+			break;
+		case 'l':
+			b.license = op.optarg;
+			break;
+		case 'm':
+			b.maintainer = op.optarg;
+			break;
+		case 'u':
+			b.url = op.optarg;
+			break;
+		case 'a':
+			b.arch = op.optarg;
+			break;
+		case 'k':
+			b.key = op.optarg;
+			break;
+		case 'D':
+			r = add_deps(&b, &b.depends, op.optarg, false, &err);
+			break;
+		case 'P':
+			r = add_deps(&b, &b.provides, op.optarg, true, &err);
+			break;
+		case OPT_REPLACES:
+			r = add_deps(&b, &b.replaces, op.optarg, false, &err);
+			break;
+		case OPT_ORIGIN:
+			b.origin = op.optarg;
+			break;
 		case OPT_TRIGGER:
 			if (op.optarg[0] != '/') {
 				r = wch_errf(&err, -WCH_E_USAGE,
-					     "trigger glob '%s' must be an absolute path", op.optarg);
+					     "trigger glob '%s' must be an absolute path",
+					     op.optarg);
 				break;
 			}
 			r = add_trigger(&b, op.optarg);
 			if (r < 0)
 				wch_errf(&err, r, "out of memory");
 			break;
-		case OPT_INSTALL: b.scripts = op.optarg; break;
-		case OPT_NO_AUTO_DEPS: b.auto_deps = false; break;
-		case OPT_NO_STRIP: b.strip = false; break;
-		case OPT_SIGN_SHA256: b.sha256 = true; break;
-		case OPT_ALLOW_SPECIAL: b.allow_special = true; break;
+		case OPT_INSTALL:
+			b.scripts = op.optarg;
+			break;
+		case OPT_NO_AUTO_DEPS:
+			b.auto_deps = false;
+			break;
+		case OPT_NO_STRIP:
+			b.strip = false;
+			break;
+		case OPT_SIGN_SHA256:
+			b.sha256 = true;
+			break;
+		case OPT_ALLOW_SPECIAL:
+			b.allow_special = true;
+			break;
 		}
 		if (r < 0) {
 			wch_opt_release(&op);
@@ -320,7 +364,8 @@ int cmd_buildapk(int argc, char **argv)
 			free(b.triggers);
 			wch_report(&err);
 			return err.code == -WCH_E_USAGE || err.code == -WCH_E_FORMAT
-				       ? WCH_EXIT_USAGE : WCH_EXIT_FAIL;
+				   ? WCH_EXIT_USAGE
+				   : WCH_EXIT_FAIL;
 		}
 	}
 	c = op.index;
@@ -328,8 +373,8 @@ int cmd_buildapk(int argc, char **argv)
 	if (!b.name || argc - c != 2) {
 		wch_arena_release(&b.arena);
 		free(b.triggers);
-		return wch_usage_error(&buildapk_help, !b.name ? "-n NAME is required"
-							      : "expected DIR and OUTDIR");
+		return wch_usage_error(&buildapk_help,
+				       !b.name ? "-n NAME is required" : "expected DIR and OUTDIR");
 	}
 	b.dir = argv[c];
 	b.outdir = argv[c + 1];
@@ -353,21 +398,37 @@ int cmd_buildapk_compat(int argc, char **argv)
 		case 'h':
 			wch_opt_print_help(&compat_help, stdout);
 			/* fall through */
-		case WCH_OPT_HELP: wch_opt_release(&op); return WCH_EXIT_OK;
-		case WCH_OPT_ERROR: wch_opt_release(&op); return WCH_EXIT_USAGE;
-		case 'n': b.name = op.optarg; break;
-		case 'v': b.ver = op.optarg; break;
-		case 'r': b.rel = op.optarg; break;
-		case 'd': b.desc = op.optarg; break;
-		case 'l': b.license = op.optarg; break;
-		case 'm': b.maintainer = op.optarg; break;
+		case WCH_OPT_HELP:
+			wch_opt_release(&op);
+			return WCH_EXIT_OK;
+		case WCH_OPT_ERROR:
+			wch_opt_release(&op);
+			return WCH_EXIT_USAGE;
+		case 'n':
+			b.name = op.optarg;
+			break;
+		case 'v':
+			b.ver = op.optarg;
+			break;
+		case 'r':
+			b.rel = op.optarg;
+			break;
+		case 'd':
+			b.desc = op.optarg;
+			break;
+		case 'l':
+			b.license = op.optarg;
+			break;
+		case 'm':
+			b.maintainer = op.optarg;
+			break;
 		}
 	}
 	c = op.index;
 	wch_opt_release(&op);
 	if (!b.name || argc - c != 2)
-		return wch_usage_error(&compat_help, !b.name ? "-n NAME is required"
-							    : "expected DIR and OUTPUT");
+		return wch_usage_error(&compat_help,
+				       !b.name ? "-n NAME is required" : "expected DIR and OUTPUT");
 	b.dir = argv[c];
 	if (stat(argv[c + 1], &st) == 0 && S_ISDIR(st.st_mode)) {
 		b.outdir = argv[c + 1];

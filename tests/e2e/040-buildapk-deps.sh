@@ -39,7 +39,8 @@ sed -n '/^# automatically detected:/,$p' $P | grep -q '^depend = so:libc.musl' |
 mkdir x && tar -xzf m/data.tar.gz -C x 2>/dev/null || fail "extract data"
 readelf -S tree/usr/bin/hello | grep -q '\.symtab' || fail "test binary has no symbols to strip"
 if readelf -S x/usr/bin/hello | grep -q '\.symtab'; then fail "hello not stripped"; fi
-readelf -d x/usr/lib/libfoo.so.1.2.3 | grep -q 'SONAME.*libfoo.so.1' || fail "library broken by strip"
+readelf -d x/usr/lib/libfoo.so.1.2.3 | grep -q 'SONAME.*libfoo.so.1' ||
+	fail "library broken by strip"
 [ "$(stat -c %s x/usr/bin/hello)" -lt "$(stat -c %s tree/usr/bin/hello)" ] || fail "not smaller"
 python3 - m/data.tar.gz x <<'EOF' || fail "checksums of stripped files"
 import hashlib, sys, tarfile

@@ -11,7 +11,8 @@ printf 'x\n' > tree/usr/bin/x
 bad() {
 	desc=$1; shift
 	expect_fail "$desc" "$@"
-	[ "$(grep -c '^witchery: ' err.txt)" = 1 ] || fail "$desc: not one error line: $(cat err.txt)"
+	[ "$(grep -c '^witchery: ' err.txt)" = 1 ] ||
+		fail "$desc: not one error line: $(cat err.txt)"
 	[ -z "$(ls -A out)" ] || fail "$desc: left files behind: $(ls -A out)"
 }
 B() { "$W" buildapk -k key.rsa "$@"; }

@@ -39,7 +39,8 @@ printf '#!/bin/sh\nexit 0\n' > scripts/pre-upgrade
 
 "$W" buildapk -n app -v 1.2.3 -r 4 -d "An app" -l MIT -m "Jane <j@example.org>" \
 	-u https://example.org -a x86_64 -k key.rsa -D "musl>=1.2" -P "app-bin=1.2.3-r4" \
-	--install scripts tree out > stdout.txt 2> stderr.txt || { cat stderr.txt; fail "buildapk"; }
+	--install scripts tree out > stdout.txt 2> stderr.txt ||
+	{ cat stderr.txt; fail "buildapk"; }
 apk=out/app-1.2.3-r4.apk
 [ -f "$apk" ] || fail "no $apk"
 [ "$(cat stdout.txt)" = "out/app-1.2.3-r4.apk" ] || fail "stdout: $(cat stdout.txt)"
@@ -66,7 +67,8 @@ openssl dgst -sha1 -verify key.rsa.pub -signature sig.bin m/control.tar.gz >/dev
 	fail "signature does not verify"
 # datahash = SHA-256 of the data member.
 dh=$(sha256sum m/data.tar.gz | cut -d' ' -f1)
-[ "$(pkginfo_get m/PKGINFO datahash)" = "$dh" ] || fail "datahash $(pkginfo_get m/PKGINFO datahash) != $dh"
+[ "$(pkginfo_get m/PKGINFO datahash)" = "$dh" ] ||
+	fail "datahash $(pkginfo_get m/PKGINFO datahash) != $dh"
 
 # .PKGINFO fields (§3).
 P=m/PKGINFO
