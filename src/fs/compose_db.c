@@ -326,14 +326,16 @@ int wch_compose_db_write(struct wch_compose_db *cdb, struct wch_sink *sink,
 	static const char *const dirs[] = {"etc", "etc/apk", "etc/apk/keys", "lib", "lib/apk",
 					   "lib/apk/db", "var", "var/cache", "var/cache/apk"};
 	struct compose_db_priv *p = priv(cdb, err);
-	struct wch_buf b = WCH_BUF_INIT;
-	struct wch_writer w = wch_writer_buf(&b);
+	struct wch_buf b = WCH_BUF_INIT, scripts = WCH_BUF_INIT;
 	size_t i;
 	int r = 0;
 
 	if (!p)
 		return -ENOMEM;
 	drop_taken_over(p);
+	/* apk 2.14 writes scripts.tar in installation order (its installed
+	 * list) but the installed file sorted by name (§6.1, §6.3). */
+	r = wch_db_write_scripts(&p->db, wch_writer_buf(&scripts), err);
 	wch_db_sort(&p->db);
 	p->db.world = *world;
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !r; i++)
@@ -347,11 +349,10 @@ int wch_compose_db_write(struct wch_compose_db *cdb, struct wch_sink *sink,
 		r = wch_db_write_triggers(&p->db, &b) ? wch_errf(err, -ENOMEM, "out of memory")
 						      : put_file(sink, "lib/apk/db/triggers",
 								 b.p ? b.p : "", b.len, mtime, err);
-	wch_buf_reset(&b);
 	if (!r)
-		r = wch_db_write_scripts(&p->db, w, err);
-	if (!r)
-		r = put_file(sink, "lib/apk/db/scripts.tar", b.p ? b.p : "", b.len, mtime, err);
+		r = put_file(sink, "lib/apk/db/scripts.tar", scripts.p ? scripts.p : "", scripts.len,
+			     mtime, err);
+	wch_buf_release(&scripts);
 	wch_buf_reset(&b);
 	if (!r)
 		r = wch_db_write_world(&p->db, &b) ? wch_errf(err, -ENOMEM, "out of memory")
