@@ -70,6 +70,13 @@ void wch_warn(const char *fmt, ...) WCH_PRINTF(1, 2);
 int wch_usage_error(const struct wch_cmd_help *help, const char *fmt, ...) WCH_PRINTF(2, 3);
 /* Print the error from e and return WCH_EXIT_FAIL. */
 int wch_report(const struct wch_err *e);
+/* Trusted keys: every dir given, or /etc/apk/keys when none is given and
+ * it exists (apk's default, apk-format §2.5). */
+#define WCH_DEFAULT_KEYS_DIR "/etc/apk/keys"
+struct wch_keyring;
+int wch_cmd_load_keys(struct wch_keyring *kr, const char *const *dirs, size_t ndirs,
+		      struct wch_err *err);
+
 /* Parse an unsigned decimal number; false if not a number or too big. */
 bool wch_parse_ulong(const char *s, unsigned long *out);
 

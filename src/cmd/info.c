@@ -18,14 +18,13 @@
 #include "crypto/key.h"
 #include "util/arena.h"
 
-#define DEFAULT_KEYS_DIR "/etc/apk/keys"
 
 enum { OPT_KEYS = 'k', OPT_UNTRUSTED = 'i', OPT_JSON = 256 };
 
 static const struct wch_opt opts[] = {
 	{"json", 0, NULL, OPT_JSON, "print one JSON object"},
 	{"keys-dir", 'k', "DIR", OPT_KEYS,
-	 "trusted public keys (repeatable; default " DEFAULT_KEYS_DIR ")"},
+	 "trusted public keys (repeatable; default " WCH_DEFAULT_KEYS_DIR ")"},
 	{"allow-untrusted", 'i', NULL, OPT_UNTRUSTED,
 	 "show unsigned packages and unknown keys (hashes are still checked)"},
 	{0},
@@ -382,22 +381,6 @@ static int print_text(FILE *o, const struct wch_pkg_read_result *res, const stru
 	return 0;
 }
 
-static int load_keys(struct wch_keyring *kr, const char **dirs, size_t ndirs,
-		     struct wch_err *err)
-{
-	size_t i;
-
-	if (ndirs == 0)
-		return access(DEFAULT_KEYS_DIR, F_OK) ? 0
-						      : wch_keyring_load_dir(kr, DEFAULT_KEYS_DIR, err);
-	for (i = 0; i < ndirs; i++) {
-		int r = wch_keyring_load_dir(kr, dirs[i], err);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
 static int show(const char *path, const struct wch_keyring *kr, bool allow_untrusted,
 		bool json, struct wch_err *err)
 {
@@ -469,7 +452,7 @@ int cmd_info(int argc, char **argv)
 		return wch_usage_error(&help, "expected one package file");
 
 	wch_err_init(&err);
-	r = load_keys(&kr, dirs, ndirs, &err);
+	r = wch_cmd_load_keys(&kr, dirs, ndirs, &err);
 	if (r == 0)
 		r = show(argv[i], &kr, allow_untrusted, json, &err);
 	wch_keyring_release(&kr);

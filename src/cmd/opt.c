@@ -5,6 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "crypto/key.h"
 
 struct optpriv {
 	struct option *longs;
@@ -186,4 +189,22 @@ bool wch_parse_ulong(const char *s, unsigned long *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+int wch_cmd_load_keys(struct wch_keyring *kr, const char *const *dirs, size_t ndirs,
+		      struct wch_err *err)
+{
+	struct stat st;
+	size_t i;
+
+	if (ndirs == 0)
+		return stat(WCH_DEFAULT_KEYS_DIR, &st) == 0 && S_ISDIR(st.st_mode)
+			       ? wch_keyring_load_dir(kr, WCH_DEFAULT_KEYS_DIR, err)
+			       : 0;
+	for (i = 0; i < ndirs; i++) {
+		int r = wch_keyring_load_dir(kr, dirs[i], err);
+		if (r)
+			return r;
+	}
+	return 0;
 }

@@ -10,8 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_KEYS_DIR "/etc/apk/keys"
-
 void wch_repo_opts_init(struct wch_repo_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -20,6 +18,7 @@ void wch_repo_opts_init(struct wch_repo_opts *o)
 void wch_repo_opts_release(struct wch_repo_opts *o)
 {
 	free(o->repos);
+	free(o->keys_dirs);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -37,9 +36,14 @@ int wch_repo_opts_handle(struct wch_repo_opts *o, int id, const char *optarg)
 	case WCH_REPO_OPT_REPOS_FILE:
 		o->repos_file = optarg;
 		return 1;
-	case 'k':
-		o->keys_dir = optarg;
+	case 'k': {
+		const char **nv = realloc(o->keys_dirs, (o->nkeys_dirs + 1) * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		o->keys_dirs = nv;
+		o->keys_dirs[o->nkeys_dirs++] = optarg;
 		return 1;
+	}
 	case 'i':
 		o->allow_untrusted = true;
 		return 1;
@@ -69,19 +73,12 @@ static void warn_stderr(void *ctx, const char *msg)
 int wch_repo_opts_open(const struct wch_repo_opts *o, struct wch_repos *rs,
 		       struct wch_keyring *kr, bool allow_none, struct wch_err *err)
 {
-	struct stat st;
 	size_t i;
 	int r;
 
-	if (o->keys_dir) {
-		r = wch_keyring_load_dir(kr, o->keys_dir, err);
-		if (r < 0)
-			return r;
-	} else if (stat(DEFAULT_KEYS_DIR, &st) == 0 && S_ISDIR(st.st_mode)) {
-		r = wch_keyring_load_dir(kr, DEFAULT_KEYS_DIR, err);
-		if (r < 0)
-			return r;
-	}
+	r = wch_cmd_load_keys(kr, o->keys_dirs, o->nkeys_dirs, err);
+	if (r < 0)
+		return r;
 	rs->keys = kr;
 	rs->allow_untrusted = o->allow_untrusted;
 	rs->offline = o->offline;

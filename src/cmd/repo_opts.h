@@ -8,7 +8,7 @@
  *
  *   -X, --repository URL       add a repository (repeatable, in order)
  *   --repositories-file FILE   /etc/apk/repositories syntax (@tag URL lines)
- *   -k, --keys-dir DIR         trusted public keys (default /etc/apk/keys
+ *   -k, --keys-dir DIR         trusted public keys, repeatable (default /etc/apk/keys
  *                              if it exists, else none)
  *   -i, --allow-untrusted      accept unsigned / untrusted indexes
  *   --arch ARCH                default: the host's
@@ -41,7 +41,7 @@
 	{"repository", 'X', "URL", 'X', "add a repository (folder, file://, http(s)://)"},  \
 	{"repositories-file", 0, "FILE", WCH_REPO_OPT_REPOS_FILE,                           \
 	 "read repositories from FILE (/etc/apk/repositories syntax)"},                    \
-	{"keys-dir", 'k', "DIR", 'k', "trusted public keys (default /etc/apk/keys)"},       \
+	{"keys-dir", 'k', "DIR", 'k', "trusted public keys (repeatable; default /etc/apk/keys)"}, \
 	{"allow-untrusted", 'i', NULL, 'i', "accept indexes without a trusted signature"},  \
 	{"arch", 0, "ARCH", WCH_REPO_OPT_ARCH, "package architecture (default: host)"},     \
 	{"cache-dir", 0, "DIR", WCH_REPO_OPT_CACHE_DIR,                                     \
@@ -53,7 +53,8 @@ struct wch_repo_opts {
 	const char **repos; /* -X values in order (borrowed argv strings) */
 	size_t nrepos;
 	const char *repos_file;
-	const char *keys_dir;
+	const char **keys_dirs; /* -k values (repeatable) */
+	size_t nkeys_dirs;
 	const char *arch;
 	const char *cache_dir;
 	bool allow_untrusted, offline, quiet;

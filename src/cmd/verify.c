@@ -15,13 +15,12 @@
 #include "crypto/key.h"
 #include "util/arena.h"
 
-#define DEFAULT_KEYS_DIR "/etc/apk/keys"
 
 enum { OPT_KEYS = 'k', OPT_QUIET = 'q', OPT_UNTRUSTED = 'i' };
 
 static const struct wch_opt opts[] = {
 	{"keys-dir", 'k', "DIR", OPT_KEYS,
-	 "trusted public keys (repeatable; default " DEFAULT_KEYS_DIR ")"},
+	 "trusted public keys (repeatable; default " WCH_DEFAULT_KEYS_DIR ")"},
 	{"allow-untrusted", 'i', NULL, OPT_UNTRUSTED,
 	 "accept unsigned packages and unknown keys (hashes are still checked)"},
 	{"quiet", 'q', NULL, OPT_QUIET, "print only the files that fail"},
@@ -40,24 +39,6 @@ static const struct wch_cmd_help help = {
 
 /* Loads the keys dirs; a missing default dir only means "no keys" (every
  * package is then untrusted), a missing -k dir is an error. */
-static int load_keys(struct wch_keyring *kr, const char **dirs, size_t ndirs,
-		     struct wch_err *err)
-{
-	size_t i;
-
-	if (ndirs == 0) {
-		if (access(DEFAULT_KEYS_DIR, F_OK) != 0)
-			return 0;
-		return wch_keyring_load_dir(kr, DEFAULT_KEYS_DIR, err);
-	}
-	for (i = 0; i < ndirs; i++) {
-		int r = wch_keyring_load_dir(kr, dirs[i], err);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
 static int verify_one(const char *path, const struct wch_keyring *kr, bool allow_untrusted,
 		      struct wch_pkg_read_result *res, struct wch_err *err)
 {
@@ -117,7 +98,7 @@ int cmd_verify(int argc, char **argv)
 		return wch_usage_error(&help, "no package files given");
 
 	wch_err_init(&err);
-	if (load_keys(&kr, dirs, ndirs, &err)) {
+	if (wch_cmd_load_keys(&kr, dirs, ndirs, &err)) {
 		wch_keyring_release(&kr);
 		return wch_report(&err);
 	}
