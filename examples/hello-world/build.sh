@@ -20,7 +20,7 @@ say() { printf '==> %s\n' "$*"; }
 
 # 1. Tools: install what is missing on a Debian machine (as root).
 missing=
-for t in meson ninja cc musl-gcc pkg-config strip; do
+for t in meson ninja cc musl-gcc pkg-config strip curl; do
 	command -v $t >/dev/null 2>&1 || missing=1
 done
 for h in openssl/evp.h zlib.h curl/curl.h; do
@@ -33,10 +33,10 @@ if [ -n "$missing" ]; then
 		apt-get update -qq
 		apt-get install -y -qq --no-install-recommends build-essential meson ninja-build \
 			pkg-config libssl-dev zlib1g-dev libcurl4-openssl-dev musl-tools binutils \
-			openssl ca-certificates >/dev/null
+			openssl ca-certificates curl >/dev/null
 	else
 		echo "missing tools: run as root on Debian, or install meson ninja-build pkg-config" \
-			"libssl-dev zlib1g-dev libcurl4-openssl-dev musl-tools binutils" >&2
+			"libssl-dev zlib1g-dev libcurl4-openssl-dev musl-tools binutils curl" >&2
 		exit 1
 	fi
 fi
@@ -65,8 +65,18 @@ SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1700000000} "$W" buildapk -n payload -v 1
 	-k "$key" "$out/app" "$out/pkgs"
 
 # 5. The repository: Alpine's mirror, or the local snapshot without network.
+# Alpine's signing keys: the system's (on Alpine), else fetched over
+# verified HTTPS from alpinelinux.org, as apko does.
 keysdir=/etc/apk/keys
-[ -d "$keysdir" ] || keysdir=$keys_snapshot
+if [ ! -d "$keysdir" ]; then
+	keysdir=$out/alpine-keys
+	mkdir -p "$keysdir"
+	for k in 6165ee59 61666e3f; do
+		name=alpine-devel@lists.alpinelinux.org-$k.rsa.pub
+		curl -fsS --max-time 20 -o "$keysdir/$name" \
+			"https://alpinelinux.org/keys/$name" 2>/dev/null || rm -f "$keysdir/$name"
+	done
+fi
 repo_args=(-X "$repo")
 if ! "$W" resolve -q -k "$keysdir" --cache-dir "$out/cache" "${repo_args[@]}" musl \
 	>/dev/null 2>&1; then
