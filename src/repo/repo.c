@@ -503,14 +503,24 @@ int wch_repos_fetch_pkgs(struct wch_repos *rs, struct wch_pkg *const *pkgs, size
 	int r = 0;
 
 	for (i = 0; i < n; i++) {
+		const struct wch_pkg *p = pkgs[i];
+		bool local = p->repo >= 0 && (size_t)p->repo < rs->n &&
+			     rs->v[p->repo].kind == WCH_REPO_LOCAL;
 		wch_buf_reset(&b);
-		if (rs->fetch || (!rs->offline && need_fetch(rs, NULL) == 0)) {
-			char label[256];
-			snprintf(label, sizeof(label), "(%zu/%zu) %s-%s", i + 1, n, pkgs[i]->name,
-				 pkgs[i]->version);
-			wch_fetch_set_label(rs->fetch, label);
+		if (local) {
+			/* Only the path: reading each control part here would
+			 * read every package twice, and the caller's package
+			 * reader checks the identity while it streams. */
+			r = wch_repo_pkg_url(rs, p, &b) ? wch_errf(err, -ENOMEM, "out of memory") : 0;
+		} else {
+			if (rs->fetch || (!rs->offline && need_fetch(rs, NULL) == 0)) {
+				char label[256];
+				snprintf(label, sizeof(label), "(%zu/%zu) %s-%s", i + 1, n, p->name,
+					 p->version);
+				wch_fetch_set_label(rs->fetch, label);
+			}
+			r = wch_repos_fetch_pkg(rs, p, &b, err);
 		}
-		r = wch_repos_fetch_pkg(rs, pkgs[i], &b, err);
 		if (r < 0)
 			break;
 		paths[i] = wch_buf_detach(&b, NULL);

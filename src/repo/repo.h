@@ -151,7 +151,10 @@ int wch_repos_fetch_pkg(struct wch_repos *rs, const struct wch_pkg *p, struct wc
 			struct wch_err *err);
 
 /* Fetches several packages (progress counter "[i/n]" and a total line when
- * rs->progress). paths[i] receives a malloc'ed path for pkgs[i]; on error
+ * rs->progress). Unlike wch_repos_fetch_pkg, a package of a local
+ * repository only gets its path: the caller must check its identity while
+ * reading it (compose streams it with WCH_PKG_VERIFY_IDENTITY).
+ * paths[i] receives a malloc'ed path for pkgs[i]; on error
  * every path already set stays set for the caller to free. */
 int wch_repos_fetch_pkgs(struct wch_repos *rs, struct wch_pkg *const *pkgs, size_t n,
 			 char **paths, struct wch_err *err);

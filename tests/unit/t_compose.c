@@ -11,6 +11,7 @@
 #include "util/io.h"
 #include "wt.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,4 +178,78 @@ static void t_unsatisfiable_leaves_nothing(void)
 	teardown(&v);
 }
 
-WT_MAIN(WT(t_alpine_base_db_reads_back), WT(t_unsatisfiable_leaves_nothing))
+/* A local repository is trusted only through its signed index: a package
+ * file swapped for another (here musl's for zlib's) is refused while it
+ * streams (compose reads each file once, with no separate pre-check), and
+ * nothing is left behind. */
+static void t_swapped_local_file_refused(void)
+{
+	struct env v;
+	struct wch_err err;
+	struct wch_sink *sink;
+	struct wch_compose_opts o = {0};
+	struct wch_compose_stats st;
+	struct wch_buf problems = WCH_BUF_INIT;
+	struct wch_repos rs;
+	const char *deps[] = {"musl"};
+	char dir[4200], src[4400], dst[4600], out[4200], snap[4096];
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+
+	wch_err_init(&err);
+	if (setup(&v, &err)) {
+		wt_fail(__FILE__, __LINE__, "setup: %s", err.msg);
+		return;
+	}
+	if (!realpath(wt_fixture("alpine/apks/x86_64/alpine-3.19.1-iso-boot"), snap)) {
+		wt_fail(__FILE__, __LINE__, "no fixture");
+		teardown(&v);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/swapped", wt_tmpdir());
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/swapped/x86_64", wt_tmpdir());
+	WT_OK(mkdir(dir, 0755));
+	d = opendir(snap);
+	WT_TRUE(d != NULL);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(src, sizeof(src), "%s/%s", snap, de->d_name);
+		if (!strcmp(de->d_name, "musl-1.2.4_git20230717-r4.apk"))
+			snprintf(src, sizeof(src), "%s/zlib-1.3.1-r0.apk", snap);
+		snprintf(dst, sizeof(dst), "%s/%s", dir, de->d_name);
+		WT_OK(symlink(src, dst));
+	}
+	if (d)
+		closedir(d);
+	wch_repos_init(&rs);
+	rs.keys = &v.kr;
+	WT_OK(wch_repos_set_arch(&rs, "x86_64"));
+	snprintf(dir, sizeof(dir), "%s/swapped", wt_tmpdir());
+	WT_OK(wch_repos_add(&rs, dir, NULL, &err));
+	if (wch_repos_load(&rs, &err))
+		wt_fail(__FILE__, __LINE__, "load: %s", err.msg);
+	snprintf(out, sizeof(out), "%s/swapped-out", wt_tmpdir());
+	o.repos = &rs;
+	o.keys = &v.kr;
+	o.deps = deps;
+	o.ndeps = 1;
+	WT_OK(wch_sink_dir_new(&sink, out, NULL, &err));
+	WT_EQ(wch_compose_run(&o, sink, &st, &problems, &err), -WCH_E_INTEGRITY);
+	WT_TRUE(strstr(err.msg, "musl") != NULL && strstr(err.msg, "identity") != NULL);
+	sink->ops->free(sink);
+	WT_TRUE(stat(out, &sb) < 0);
+	d = opendir(wt_tmpdir());
+	while (d && (de = readdir(d)))
+		WT_TRUE(strncmp(de->d_name, ".swapped-out.wch", 16) != 0);
+	if (d)
+		closedir(d);
+	wch_buf_release(&problems);
+	wch_repos_release(&rs);
+	teardown(&v);
+}
+
+WT_MAIN(WT(t_alpine_base_db_reads_back), WT(t_unsatisfiable_leaves_nothing),
+	WT(t_swapped_local_file_refused))
