@@ -2,9 +2,10 @@
  * APKINDEX text and installed-db stanzas (apk-format §5.2, §6.1).
  *
  * Speed matters here: the v3.19 main+community indexes are 10 MB and 23k
- * packages. The parser copies the text once into the arena, turns each
- * '\n' into a NUL while it walks the lines, and lets string fields point
- * straight into that copy: one pass, one allocation for all strings, no
+ * packages. The parser works in place (the repository layer hands over the
+ * inflated index; wch_index_text_parse() copies once into the arena), turns
+ * each '\n' into a NUL while it walks the lines, and lets string fields
+ * point straight into the text: one pass, no per-string allocation, no
  * strlen. Dependencies are the only per-field allocations (in the arena).
  */
 #include "apk/index_text.h"
@@ -134,7 +135,7 @@ static int field(struct parser *ps, char letter, struct wch_view v)
 {
 	struct wch_pkg *p = ps->p;
 	const char *s = v.p; /* NUL-terminated in the arena copy */
-	uint64_t x;
+	uint64_t x = 0;
 	int r = 0;
 
 	switch (letter) {
@@ -221,23 +222,19 @@ static int finish(struct parser *ps, bool *open)
 	return r < 0 ? r : 0;
 }
 
-int wch_index_text_parse(struct wch_arena *a, const char *text, size_t n,
-			 const struct wch_index_cb *cb, struct wch_err *err)
+int wch_index_text_parse_inplace(struct wch_arena *a, char *buf, size_t n,
+				 const struct wch_index_cb *cb, struct wch_err *err)
 {
 	struct parser ps = {a, cb, err, NULL, 0, false};
-	char *buf, *s, *end;
+	char *s, *end;
 	bool open = false;
 	int r;
 
 	if (n > INDEX_TEXT_MAX)
 		return wch_errf(err, -WCH_E_TOO_BIG, "index text is larger than %zu bytes",
 				INDEX_TEXT_MAX);
-	buf = wch_arena_alloc(a, n + 1);
-	if (!buf)
-		return oom(err);
-	if (n)
-		memcpy(buf, text, n);
 	ps.has_nul = memchr(buf, 0, n) != NULL;
+	buf[n] = 0;
 	s = buf;
 	end = buf + n;
 	while (s < end) {
@@ -268,6 +265,22 @@ int wch_index_text_parse(struct wch_arena *a, const char *text, size_t n,
 		s = e + 1;
 	}
 	return finish(&ps, &open);
+}
+
+int wch_index_text_parse(struct wch_arena *a, const char *text, size_t n,
+			 const struct wch_index_cb *cb, struct wch_err *err)
+{
+	char *buf;
+
+	if (n > INDEX_TEXT_MAX)
+		return wch_errf(err, -WCH_E_TOO_BIG, "index text is larger than %zu bytes",
+				INDEX_TEXT_MAX);
+	buf = wch_arena_alloc(a, n + 1);
+	if (!buf)
+		return wch_errf(err, -ENOMEM, "out of memory");
+	if (n)
+		memcpy(buf, text, n);
+	return wch_index_text_parse_inplace(a, buf, n, cb, err);
 }
 
 static int add_line(struct wch_buf *out, char letter, const char *s)

@@ -34,6 +34,11 @@ struct wch_index_cb {
  * the line number. Stanzas without P: or V: are dropped. */
 int wch_index_text_parse(struct wch_arena *a, const char *text, size_t n,
 			 const struct wch_index_cb *cb, struct wch_err *err);
+/* (extension) The same without copying text: parses it in place, writing
+ * NULs into text[0..n] (text[n] must be writable). The packages' strings
+ * point into text, which must outlive them. */
+int wch_index_text_parse_inplace(struct wch_arena *a, char *text, size_t n,
+				 const struct wch_index_cb *cb, struct wch_err *err);
 
 /* Appends one stanza's header fields in apk's order C P V A S I T U L o m t
  * c k D p i (no trailing empty line). */

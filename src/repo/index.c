@@ -4,8 +4,11 @@
  *
  * Both walk the same structure: gzip members whose decompressed tars form
  * one archive, leading signature entries (.SIGN.*), then the signed part.
- * The gunzip boundary callback tells us where members end, so we hash the
- * exact compressed bytes of what follows the signature member(s).
+ * We hash the exact compressed bytes of what follows the signature
+ * member(s). A package file is streamed: the gunzip boundary callback says
+ * where members end. An index is in memory already, so it is inflated whole
+ * (libdeflate), its signed part hashed in one go, and its text parsed in
+ * place in the inflated buffer, which the repositories then keep.
  */
 #include "repo/repo.h"
 
@@ -24,6 +27,8 @@
 #include "crypto/key.h"
 #include "repo/internal.h"
 #include "util/io.h"
+
+#include <libdeflate.h>
 
 #define SIG_MAX 16         /* signatures looked at per file */
 #define SIG_BYTES_MAX 4096 /* a 16384-bit RSA signature is 2048 bytes */
@@ -267,8 +272,23 @@ static int identity_merge(struct identity_table *t, const struct wch_pkg *p,
 	return 0;
 }
 
+/* Private state of the repositories kept until wch_repos_release(). */
+struct repos_state {
+	struct identity_table ids;
+	char **texts; /* inflated indexes; package strings point into them */
+	size_t ntexts;
+};
+
+static struct repos_state *repos_state(struct wch_repos *rs)
+{
+	if (!rs->identities)
+		rs->identities = calloc(1, sizeof(struct repos_state));
+	return rs->identities;
+}
+
 struct parse_ctx {
 	struct wch_repos *rs;
+	struct identity_table *ids;
 	int repo;
 	size_t added;
 };
@@ -279,12 +299,7 @@ static int on_pkg(void *ctx, struct wch_pkg *p, struct wch_err *err)
 	struct wch_repos *rs = pc->rs;
 	const struct wch_pkg *known;
 
-	if (!rs->identities) {
-		rs->identities = calloc(1, sizeof(struct identity_table));
-		if (!rs->identities)
-			return wch_errf(err, -ENOMEM, "out of memory");
-	}
-	if (identity_merge(rs->identities, p, &known))
+	if (identity_merge(pc->ids, p, &known))
 		return wch_errf(err, -ENOMEM, "out of memory");
 	if (known)
 		return 0; /* §5.2: same C: = same package; the first repository wins */
@@ -304,11 +319,173 @@ static int on_pkg(void *ctx, struct wch_pkg *p, struct wch_err *err)
 
 void wch_repo_identities_free(void *t)
 {
-	struct identity_table *it = t;
+	struct repos_state *st = t;
+	size_t i;
 
-	if (it)
-		free(it->slot);
-	free(it);
+	if (!st)
+		return;
+	free(st->ids.slot);
+	for (i = 0; i < st->ntexts; i++)
+		free(st->texts[i]);
+	free(st->texts);
+	free(st);
+}
+
+/* Gzip members of an index held in memory, inflated one after the other
+ * into one buffer (the concatenated tar stream, apk-format §1.3). */
+struct members {
+	size_t n, cap;
+	size_t *in_off;  /* compressed start of each member */
+	size_t *out_end; /* decompressed end of each member */
+	char *out;
+	size_t len, outcap;
+};
+
+static void members_release(struct members *m)
+{
+	free(m->in_off);
+	free(m->out_end);
+	free(m->out);
+}
+
+static int members_push(struct members *m, size_t in_off, size_t out_end)
+{
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 8;
+		size_t *a = realloc(m->in_off, ncap * sizeof(*a));
+		if (a)
+			m->in_off = a;
+		size_t *b = a ? realloc(m->out_end, ncap * sizeof(*b)) : NULL;
+		if (!b)
+			return -ENOMEM;
+		m->out_end = b;
+		m->cap = ncap;
+	}
+	m->in_off[m->n] = in_off;
+	m->out_end[m->n] = out_end;
+	m->n++;
+	return 0;
+}
+
+/* Inflates every member of data with libdeflate (about three times faster
+ * than zlib on whole buffers; the index is in memory anyway), with the
+ * checks of archive/gunzip.h: gzip magic, CRC and ISIZE of each member, no
+ * trailing garbage, at most max_out bytes in all. The output buffer starts
+ * at the last member's ISIZE (the index text) plus room for the signature
+ * members, and grows (re-inflating that member) only if that was a lie. */
+static int inflate_members(struct members *m, const unsigned char *data, size_t n, size_t max_out,
+			   struct wch_err *err)
+{
+	struct libdeflate_decompressor *d;
+	size_t pos = 0;
+	int r = 0;
+
+	if (n == 0)
+		return wch_errf(err, -WCH_E_FORMAT, "empty input, not gzip data");
+	if (n >= 18) {
+		size_t isize = (size_t)data[n - 4] | (size_t)data[n - 3] << 8 |
+			       (size_t)data[n - 2] << 16 | (size_t)data[n - 1] << 24;
+		m->outcap = isize + (64u << 10);
+	}
+	if (m->outcap < (64u << 10) || m->outcap > max_out)
+		m->outcap = m->outcap > max_out ? max_out : 64u << 10;
+	/* One spare byte: the in-place text parser may write a NUL at the end. */
+	if (!(m->out = malloc(m->outcap + 1)))
+		return wch_errf(err, -ENOMEM, "out of memory");
+	if (!(d = libdeflate_alloc_decompressor()))
+		return wch_errf(err, -ENOMEM, "out of memory");
+	while (pos < n) {
+		size_t used = 0, produced = 0;
+		enum libdeflate_result lr;
+
+		if (n - pos < 2 || data[pos] != 0x1f || data[pos + 1] != 0x8b) {
+			r = m->n == 0 ? wch_errf(err, -WCH_E_FORMAT, "not in gzip format")
+				      : wch_errf(err, -WCH_E_FORMAT,
+						 "trailing garbage after gzip member %zu", m->n);
+			break;
+		}
+		lr = libdeflate_gzip_decompress_ex(d, data + pos, n - pos, m->out + m->len,
+						   m->outcap - m->len, &used, &produced);
+		if (lr == LIBDEFLATE_INSUFFICIENT_SPACE) {
+			size_t ncap = m->outcap > max_out / 2 ? max_out : m->outcap * 2;
+			char *no;
+			if (m->outcap >= max_out) {
+				r = wch_errf(err, -WCH_E_TOO_BIG, "decompressed data exceeds %zu bytes",
+					     max_out);
+				break;
+			}
+			if (!(no = realloc(m->out, ncap + 1))) {
+				r = wch_errf(err, -ENOMEM, "out of memory");
+				break;
+			}
+			m->out = no;
+			m->outcap = ncap;
+			continue;
+		}
+		if (lr != LIBDEFLATE_SUCCESS) {
+			r = wch_errf(err, -WCH_E_FORMAT,
+				     "gzip member %zu: invalid or truncated compressed data", m->n + 1);
+			break;
+		}
+		if (members_push(m, pos, m->len + produced) < 0) {
+			r = wch_errf(err, -ENOMEM, "out of memory");
+			break;
+		}
+		pos += used;
+		m->len += produced;
+	}
+	libdeflate_free_decompressor(d);
+	return r;
+}
+
+/* Keeps buf alive as long as rs. */
+static int keep_text(struct wch_repos *rs, char *buf)
+{
+	struct repos_state *st = repos_state(rs);
+	char **nt;
+
+	if (!st || !(nt = realloc(st->texts, (st->ntexts + 1) * sizeof(*nt))))
+		return -ENOMEM;
+	st->texts = nt;
+	st->texts[st->ntexts++] = buf;
+	return 0;
+}
+
+/* The signed part (§5.1, §2.6) begins with the first member that starts
+ * after the last signature byte read, i.e. after every member that ended
+ * before the first non-signature header's end pos (what the streaming
+ * walk's boundary events would restart the digests at). Returns the
+ * member's number, or m->n if the first member already holds it. */
+static size_t signed_start(const struct members *m, size_t pos)
+{
+	size_t k = 0;
+
+	while (k < m->n && m->out_end[k] < pos)
+		k++;
+	return k == 0 ? m->n : k;
+}
+
+/* Digests of data[from..n) for the algorithms of signatures by trusted
+ * keys: the only ones check_sigs() looks at; each byte hashed once per
+ * algorithm. */
+static int digest_signed(struct walk *w, const struct wch_keyring *keys, const unsigned char *p,
+			 size_t n, struct wch_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < w->nsigs; i++)
+		if (keys && wch_keyring_find(keys, w->sigs[i].keyname))
+			w->want[alg_slot(w->sigs[i].alg)] = true;
+	for (i = 0; i < 3; i++) {
+		if (!w->want[i])
+			continue;
+		if (wch_hash_init(&w->h[i], slot_alg[i]))
+			return wch_errf(err, -ENOMEM, "out of memory");
+		wch_hash_update(&w->h[i], p, n);
+		wch_hash_final(&w->h[i], w->digest[i]);
+	}
+	w->have_digest = true;
+	return 0;
 }
 
 int wch_repos_load_index_mem(struct wch_repos *rs, size_t repo_idx, const void *data, size_t n,
@@ -316,56 +493,71 @@ int wch_repos_load_index_mem(struct wch_repos *rs, size_t repo_idx, const void *
 {
 	struct wch_repo *repo = &rs->v[repo_idx];
 	struct walk w;
+	struct members m;
 	struct wch_mem_reader mr;
-	struct wch_gunzip_cb cb = {walk_bytes, walk_boundary, &w};
-	struct wch_gunzip *gz = NULL;
 	struct wch_tar_reader *tr = NULL;
-	struct wch_buf text = WCH_BUF_INIT, desc = WCH_BUF_INIT;
+	struct wch_buf desc = WCH_BUF_INIT;
 	const struct wch_tar_entry *e;
 	const char *signer = NULL;
+	size_t text_off = 0, text_len = 0, first = 0;
 	bool have_index = false;
 	int r;
 
 	memset(&w, 0, sizeof(w));
-	w.keep_hashing_at_boundary = true; /* the signed part runs to the end */
-	r = wch_gunzip_new(&gz, wch_reader_mem(&mr, data, n), &cb, WCH_INDEX_MAX + (1u << 20),
-			   err);
+	memset(&m, 0, sizeof(m));
+	r = inflate_members(&m, data, n, WCH_INDEX_MAX + (1u << 20), err);
 	if (r < 0)
 		goto out;
-	r = wch_tar_reader_new(&tr, wch_gunzip_reader(gz), err);
+	r = wch_tar_reader_new(&tr, wch_reader_mem(&mr, m.out, m.len), err);
 	if (r < 0)
 		goto out;
 	while ((r = wch_tar_next(tr, &e, err)) == 1) {
+		r = 0;
 		if (!w.signed_part && strncmp(e->name, ".SIGN.", 6) == 0) {
-			r = walk_add_sig(&w, e, tr, err);
-		} else {
-			w.signed_part = true;
-			if (strcmp(e->name, "APKINDEX") == 0) {
-				r = read_entry(tr, e, WCH_INDEX_MAX, &text, err);
-				have_index = true;
-			} else if (strcmp(e->name, "DESCRIPTION") == 0) {
-				r = read_entry(tr, e, DESC_MAX, &desc, err);
+			if ((r = walk_add_sig(&w, e, tr, err)) < 0)
+				goto out;
+			continue;
+		}
+		if (!w.signed_part)
+			first = signed_start(&m, mr.off);
+		w.signed_part = true;
+		if (strcmp(e->name, "APKINDEX") == 0) {
+			/* Parsed in place: the tar reader reads no further
+			 * than asked, so the data is what follows here. */
+			size_t at = mr.off;
+			if (e->size > WCH_INDEX_MAX) {
+				r = wch_errf(err, -WCH_E_TOO_BIG, "%s is larger than %u bytes",
+					     e->name, WCH_INDEX_MAX);
+			} else {
+				struct wch_reader dr = wch_tar_data(tr);
+				r = wch_read_drain(&dr, err);
+				if (r == 0 && mr.off - at != e->size)
+					r = wch_errf(err, -WCH_E_FORMAT, "APKINDEX data misplaced");
 			}
+			text_off = at;
+			text_len = (size_t)e->size;
+			have_index = true;
+		} else if (strcmp(e->name, "DESCRIPTION") == 0) {
+			r = read_entry(tr, e, DESC_MAX, &desc, err);
 		}
 		if (r < 0)
 			goto out;
 	}
 	if (r < 0)
 		goto out;
-	/* Past the tar end: consume the rest so the final boundary is seen and
-	 * every compressed byte is hashed. */
-	{
-		struct wch_reader gr = wch_gunzip_reader(gz);
-		r = wch_read_drain(&gr, err);
-		if (r < 0)
-			goto out;
+	if (!w.signed_part) {
+		r = wch_errf(err, -WCH_E_FORMAT, "nothing after the signature");
+		goto out;
 	}
 	if (!have_index) {
 		r = wch_errf(err, -WCH_E_FORMAT, "no APKINDEX in the index archive");
 		goto out;
 	}
-	if (!w.have_digest)
-		walk_finish(&w);
+	/* The signed part runs to the end of the file (§5.1). */
+	if (first < m.n && (r = digest_signed(&w, rs->keys, (const unsigned char *)data +
+							    m.in_off[first],
+						n - m.in_off[first], err)) < 0)
+		goto out;
 	r = check_sigs(&w, rs->keys, &signer, err);
 	if (r < 0) {
 		if (!rs->allow_untrusted)
@@ -394,19 +586,24 @@ int wch_repos_load_index_mem(struct wch_repos *rs, size_t repo_idx, const void *
 		free(repo->description);
 		repo->description = wch_buf_detach(&desc, NULL);
 	}
+	if (keep_text(rs, m.out) < 0) {
+		r = wch_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
 	{
-		struct parse_ctx pc = {rs, (int)repo_idx, 0};
+		struct parse_ctx pc = {rs, &repos_state(rs)->ids, (int)repo_idx, 0};
 		struct wch_index_cb icb = {.pkg = on_pkg, .ctx = &pc};
-		r = wch_index_text_parse(&rs->arena, text.p, text.len, &icb, err);
+		char *text = m.out + text_off;
+		m.out = NULL; /* now owned by rs */
+		r = wch_index_text_parse_inplace(&rs->arena, text, text_len, &icb, err);
 		repo->npkgs += pc.added;
 	}
 out:
 	if (r < 0 && err)
 		wch_err_prefix(err, "repository %s", repo->display);
 	wch_tar_reader_free(tr);
-	wch_gunzip_free(gz);
+	members_release(&m);
 	walk_release(&w);
-	wch_buf_release(&text);
 	wch_buf_release(&desc);
 	return r < 0 ? r : 0;
 }
