@@ -78,6 +78,8 @@ static struct sv_name *intern(struct sv *s, const char *str)
 		return NULL;
 	n->s = str;
 	n->hash = h;
+	if (sv_vec_push(&s->names, n) < 0)
+		return NULL;
 	s->tab[j].hash = h;
 	s->tab[j].n = n;
 	s->nnames++;
@@ -127,13 +129,27 @@ static struct sv_name **intern_deps(struct sv *s, const struct wch_deps *d)
 	return v;
 }
 
+/* Room for every name build() may intern at a load of at most 1/2, so the
+ * table is allocated once instead of being rehashed as it fills. */
+static int tab_presize(struct sv *s, size_t names)
+{
+	while (s->tabcap / 2 < names)
+		if (tab_grow(s) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 /* Two passes: count the providers and install_if users of each name, then
  * fill arrays of exactly that size (the counters are reused as fill
- * positions). Dependencies are indexed only when a package is discovered. */
+ * positions); all the arrays are carved from two blocks, in the order the
+ * names were created (which walks memory forward). Dependencies are indexed
+ * only when a package is discovered. */
 static int build(struct sv *s, struct wch_pkg *const *avail, size_t navail,
 		 const struct wch_solver_opts *o)
 {
-	size_t i, k, j;
+	size_t i, k, j, nprov = 0, niif = 0;
+	struct sv_prov *prov;
+	struct sv_pkg **iif;
 
 	s->pkgs = calloc(navail ? navail : 1, sizeof(*s->pkgs));
 	if (!s->pkgs)
@@ -146,6 +162,12 @@ static int build(struct sv *s, struct wch_pkg *const *avail, size_t navail,
 			return -WCH_E_UNSUPPORTED;
 		s->tags[s->ntags++] = t;
 	}
+	for (i = 0; i < navail; i++) {
+		nprov += 1 + avail[i]->provides.n;
+		niif += avail[i]->install_if.n;
+	}
+	if (tab_presize(s, nprov + niif) < 0)
+		return -ENOMEM;
 	for (i = 0; i < navail; i++) {
 		struct wch_pkg *p = avail[i];
 		struct sv_pkg *sp = &s->pkgs[s->npkgs];
@@ -168,13 +190,20 @@ static int build(struct sv *s, struct wch_pkg *const *avail, size_t navail,
 		for (k = 0; k < p->install_if.n; k++)
 			sp->iif_names[k]->niif++;
 	}
-	for (j = 0; j < s->tabcap; j++) {
-		struct sv_name *n = s->tab[j].n;
-		if (!n)
-			continue;
-		if ((n->nprov && !(n->prov = wch_arena_alloc(&s->a, n->nprov * sizeof(*n->prov)))) ||
-		    (n->niif && !(n->iif = wch_arena_alloc(&s->a, n->niif * sizeof(void *)))))
-			return -ENOMEM;
+	prov = nprov ? wch_arena_alloc(&s->a, nprov * sizeof(*prov)) : NULL;
+	iif = niif ? wch_arena_alloc(&s->a, niif * sizeof(*iif)) : NULL;
+	if ((nprov && !prov) || (niif && !iif))
+		return -ENOMEM;
+	for (j = 0; j < s->names.n; j++) {
+		struct sv_name *n = s->names.v[j];
+		if (n->nprov) {
+			n->prov = prov;
+			prov += n->nprov;
+		}
+		if (n->niif) {
+			n->iif = iif;
+			iif += n->niif;
+		}
 		n->nprov = n->niif = 0;
 	}
 	for (i = 0; i < s->npkgs; i++) {
@@ -904,6 +933,7 @@ int wch_solve(struct wch_pkg *const *avail, size_t navail, const struct wch_deps
 	if (r < 0)
 		wch_errf(err, r, "out of memory");
 out:
+	sv_vec_free(&s.names);
 	sv_vec_free(&s.changed);
 	sv_vec_free(&s.heap);
 	sv_vec_free(&s.selected);

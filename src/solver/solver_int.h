@@ -105,6 +105,7 @@ struct sv {
 	size_t npkgs;
 	struct sv_slot *tab;
 	size_t tabcap, nnames;
+	struct sv_vec names; /* every interned name, in creation order */
 	const char *tags[SV_MAX_TAGS];
 	size_t ntags;
 	const struct wch_deps *world;
