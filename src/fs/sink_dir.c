@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,9 @@
 #include <unistd.h>
 
 #define PATH_CAP 4095
+#define DIRS_SLOTS 256 /* power of two */
+#define DIRS_MAX 128   /* open directory fds at most */
+#define SINK_BUF (128u << 10) /* file data moves in chunks this big */
 
 struct dir_sink {
 	struct wch_sink base;
@@ -23,11 +27,17 @@ struct dir_sink {
 	int parentfd;   /* directory holding outdir */
 	int rootfd;
 	bool force, apply_owner, committed;
-	/* The parent directory of the previous entry stays open: tar entries
-	 * come grouped by directory, so most lookups are one strcmp. */
-	char *cached_dir;
-	int cached_fd;
+	/* Directories stay open by path (a package's entries jump between
+	 * directories, and packages share them), so writing an entry costs no
+	 * path walk. Directory fds stay valid: nothing replaces a directory
+	 * (clear_slot and write_dir refuse). When full, all are closed. */
+	struct dir_slot {
+		char *path;
+		int fd;
+	} dirs[DIRS_SLOTS];
+	size_t ndirs;
 	unsigned skipped;
+	unsigned char *buf; /* SINK_BUF bytes */
 };
 
 int wch_path_check(const char *path, struct wch_err *err)
@@ -109,28 +119,101 @@ static int dir_is_empty(int fd)
 	return empty;
 }
 
+static size_t dirs_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	return (size_t)h & (DIRS_SLOTS - 1);
+}
+
+/* The slot of directory path[0..n), found or where it would go. */
+static struct dir_slot *dirs_slot(struct dir_sink *s, const char *path, size_t n)
+{
+	size_t j = dirs_hash(path, n);
+
+	while (s->dirs[j].path && (strlen(s->dirs[j].path) != n || memcmp(s->dirs[j].path, path, n)))
+		j = (j + 1) & (DIRS_SLOTS - 1);
+	return &s->dirs[j];
+}
+
+static void forget_cache(struct dir_sink *s)
+{
+	size_t j;
+
+	for (j = 0; j < DIRS_SLOTS; j++)
+		if (s->dirs[j].path) {
+			close(s->dirs[j].fd);
+			free(s->dirs[j].path);
+			s->dirs[j].path = NULL;
+		}
+	s->ndirs = 0;
+}
+
+/* Keeps fd open as directory path[0..n) (takes it over); returns it, or
+ * -ENOMEM after closing it. */
+static int dirs_add(struct dir_sink *s, const char *path, size_t n, int fd)
+{
+	struct dir_slot *sl;
+
+	if (s->ndirs >= DIRS_MAX)
+		forget_cache(s);
+	sl = dirs_slot(s, path, n);
+	if (sl->path) { /* already there (cannot happen: callers look up first) */
+		close(fd);
+		return sl->fd;
+	}
+	sl->path = strndup(path, n);
+	if (!sl->path) {
+		close(fd);
+		return -ENOMEM;
+	}
+	sl->fd = fd;
+	s->ndirs++;
+	return fd;
+}
+
 /* Opens (creating when missing) the directory holding path's last
- * component; returns an fd owned by the cache, or < 0. */
+ * component; returns an fd owned by the cache, or < 0. The walk starts at
+ * the nearest open ancestor. */
 static int open_parent(struct dir_sink *s, const char *path, struct wch_err *err)
 {
 	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	size_t dlen = slash ? (size_t)(slash - path) : 0, start;
 	char comp[NAME_MAX + 1];
-	const char *p = path;
-	int fd;
+	const char *p;
+	struct dir_slot *sl;
+	int fd, r;
 
 	if (dlen == 0)
 		return s->rootfd;
-	if (s->cached_dir && strlen(s->cached_dir) == dlen && !memcmp(s->cached_dir, path, dlen))
-		return s->cached_fd;
-	if (s->cached_dir) {
-		close(s->cached_fd);
-		free(s->cached_dir);
-		s->cached_dir = NULL;
+	sl = dirs_slot(s, path, dlen);
+	if (sl->path)
+		return sl->fd;
+	/* Start at the nearest ancestor that is open. */
+	fd = -1;
+	start = 0;
+	for (size_t k = dlen; fd < 0;) {
+		const char *prev = memrchr(path, '/', k);
+		if (!prev)
+			break;
+		k = (size_t)(prev - path);
+		sl = dirs_slot(s, path, k);
+		if (sl->path) {
+			fd = dup(sl->fd);
+			if (fd < 0)
+				return wch_err_sys(err, errno, "dup");
+			start = k + 1;
+		}
 	}
-	fd = dup(s->rootfd);
-	if (fd < 0)
-		return wch_err_sys(err, errno, "dup");
+	if (fd < 0) {
+		fd = dup(s->rootfd);
+		if (fd < 0)
+			return wch_err_sys(err, errno, "dup");
+	}
+	p = path + start;
 	while (p < path + dlen) {
 		const char *e = memchr(p, '/', (size_t)(path + dlen - p));
 		size_t n = e ? (size_t)(e - p) : (size_t)(path + dlen - p);
@@ -163,22 +246,8 @@ static int open_parent(struct dir_sink *s, const char *path, struct wch_err *err
 		fd = next;
 		p += n + 1;
 	}
-	s->cached_dir = strndup(path, dlen);
-	if (!s->cached_dir) {
-		close(fd);
-		return wch_errf(err, -ENOMEM, "out of memory");
-	}
-	s->cached_fd = fd;
-	return fd;
-}
-
-static void forget_cache(struct dir_sink *s)
-{
-	if (s->cached_dir) {
-		close(s->cached_fd);
-		free(s->cached_dir);
-		s->cached_dir = NULL;
-	}
+	r = dirs_add(s, path, dlen, fd);
+	return r < 0 ? wch_errf(err, r, "out of memory") : r;
 }
 
 static int apply_meta(struct dir_sink *s, int pfd, const char *base, int fd,
@@ -206,7 +275,7 @@ static int apply_meta(struct dir_sink *s, int pfd, const char *base, int fd,
 	}
 	if (e->type != WCH_TAR_DIR) {
 		struct timespec ts[2] = {{e->mtime, 0}, {e->mtime, 0}};
-		if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		if ((fd >= 0 ? futimens(fd, ts) : utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW)) < 0)
 			return wch_err_sys(err, errno, "'%s': cannot set mtime", e->name);
 	}
 	return 0;
@@ -228,22 +297,67 @@ static int clear_slot(int pfd, const char *base, const struct wch_tar_entry *e,
 	return 0;
 }
 
+/* Non-directories are created exclusively; only when the name is taken
+ * (a package replacing a file, or a path written twice) is the old entry
+ * checked and removed, so a new path costs no stat. */
+static int create_node(int pfd, const char *base, const struct wch_tar_entry *e, int tfd,
+		       const char *tbase)
+{
+	switch (e->type) {
+	case WCH_TAR_SYMLINK:
+		return symlinkat(e->link, pfd, base);
+	case WCH_TAR_HARDLINK:
+		return linkat(tfd, tbase, pfd, base, 0);
+	default: {
+		mode_t kind = e->type == WCH_TAR_CHAR    ? S_IFCHR
+			      : e->type == WCH_TAR_BLOCK ? S_IFBLK
+							 : S_IFIFO;
+		return mknodat(pfd, base, kind | (e->mode & 0777),
+			       makedev(e->devmajor, e->devminor));
+	}
+	}
+}
+
+/* create_node(), replacing what is in the way (never a directory). On
+ * failure of the creation itself *sys_errno is its errno (the caller words
+ * the message), else 0. */
+static int create_replacing(int pfd, const char *base, const struct wch_tar_entry *e, int tfd,
+			    const char *tbase, int *sys_errno, struct wch_err *err)
+{
+	int r;
+
+	*sys_errno = 0;
+	if (create_node(pfd, base, e, tfd, tbase) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		r = clear_slot(pfd, base, e, err);
+		if (r)
+			return r;
+		if (create_node(pfd, base, e, tfd, tbase) == 0)
+			return 0;
+	}
+	*sys_errno = errno;
+	return -errno;
+}
+
 static int write_regular(struct dir_sink *s, int pfd, const char *base,
 			 const struct wch_tar_entry *e, struct wch_reader *data, struct wch_err *err)
 {
-	char buf[65536];
 	uint64_t left = e->size;
 	int fd, r;
 
-	r = clear_slot(pfd, base, e, err);
-	if (r)
-		return r;
 	fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		r = clear_slot(pfd, base, e, err);
+		if (r)
+			return r;
+		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
 	if (fd < 0)
 		return wch_err_sys(err, errno, "'%s': cannot create", e->name);
 	while (left) {
-		size_t want = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-		ssize_t got = wch_read(data, buf, want, err);
+		size_t want = left < SINK_BUF ? (size_t)left : SINK_BUF;
+		ssize_t got = wch_read(data, s->buf, want, err);
 		if (got < 0) {
 			close(fd);
 			return (int)got;
@@ -252,7 +366,7 @@ static int write_regular(struct dir_sink *s, int pfd, const char *base,
 			close(fd);
 			return wch_errf(err, -WCH_E_FORMAT, "'%s': data ends early", e->name);
 		}
-		r = wch_fd_write_all(fd, buf, (size_t)got);
+		r = wch_fd_write_all(fd, s->buf, (size_t)got);
 		if (r < 0) {
 			close(fd);
 			return wch_err_sys(err, -r, "'%s': cannot write", e->name);
@@ -265,28 +379,31 @@ static int write_regular(struct dir_sink *s, int pfd, const char *base,
 	return r;
 }
 
+/* Creates (or reuses) a directory and keeps it open in the cache, where
+ * its entries will look for it. */
 static int write_dir(struct dir_sink *s, int pfd, const char *base, const struct wch_tar_entry *e,
 		     struct wch_err *err)
 {
-	struct stat st;
+	struct dir_slot *sl = dirs_slot(s, e->name, strlen(e->name));
 	int fd, r;
 
-	if (mkdirat(pfd, base, 0700) < 0) {
-		if (errno != EEXIST)
-			return wch_err_sys(err, errno, "'%s': cannot create directory", e->name);
-		if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return wch_err_sys(err, errno, "'%s'", e->name);
-		if (!S_ISDIR(st.st_mode))
-			return wch_errf(err, -WCH_E_CONFLICT,
-					"'%s': a file or symlink is in the way of a directory",
-					e->name);
-	}
+	if (sl->path) /* already written by an earlier entry */
+		return apply_meta(s, pfd, base, sl->fd, e, err);
+	if (mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
+		return wch_err_sys(err, errno, "'%s': cannot create directory", e->name);
 	fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
+		return wch_errf(err, -WCH_E_CONFLICT,
+				"'%s': a file or symlink is in the way of a directory", e->name);
 	if (fd < 0)
 		return wch_err_sys(err, errno, "'%s': cannot open directory", e->name);
 	r = apply_meta(s, pfd, base, fd, e, err);
-	close(fd);
-	return r;
+	if (r) {
+		close(fd);
+		return r;
+	}
+	r = dirs_add(s, e->name, strlen(e->name), fd);
+	return r < 0 ? wch_errf(err, r, "out of memory") : 0;
 }
 
 static int sink_entry(struct wch_sink *sk, const struct wch_tar_entry *e, struct wch_reader *data,
@@ -294,7 +411,7 @@ static int sink_entry(struct wch_sink *sk, const struct wch_tar_entry *e, struct
 {
 	struct dir_sink *s = (struct dir_sink *)sk;
 	const char *base;
-	int pfd, r;
+	int pfd, r, sys;
 
 	r = wch_path_check(e->name, err);
 	if (r)
@@ -313,71 +430,42 @@ static int sink_entry(struct wch_sink *sk, const struct wch_tar_entry *e, struct
 	case WCH_TAR_SYMLINK:
 		if (!e->link || !e->link[0])
 			return wch_errf(err, -WCH_E_FORMAT, "'%s': symlink without target", e->name);
-		r = clear_slot(pfd, base, e, err);
+		r = create_replacing(pfd, base, e, -1, NULL, &sys, err);
 		if (r)
-			return r;
-		if (symlinkat(e->link, pfd, base) < 0)
-			return wch_err_sys(err, errno, "'%s': cannot create symlink", e->name);
+			return sys ? wch_err_sys(err, sys, "'%s': cannot create symlink", e->name) : r;
 		return apply_meta(s, pfd, base, -1, e, err);
 	case WCH_TAR_HARDLINK: {
-		int tfd;
 		const char *tbase;
-		char *tdir_path;
+		int keep, tfd;
 		if (!e->link || wch_path_check(e->link, NULL))
 			return wch_errf(err, -WCH_E_UNSAFE_PATH, "'%s': unsafe hard link target '%s'",
 					e->name, e->link ? e->link : "");
-		r = clear_slot(pfd, base, e, err);
-		if (r)
-			return r;
-		/* Resolve the target's parent without disturbing the cached
-		 * parent of the link itself. */
-		tdir_path = strdup(e->link);
-		if (!tdir_path)
-			return wch_errf(err, -ENOMEM, "out of memory");
-		{
-			char *sl = strrchr(tdir_path, '/');
-			tbase = sl ? e->link + (sl - tdir_path) + 1 : e->link;
-		}
-		{
-			int keep = dup(pfd);
-			if (keep < 0) {
-				free(tdir_path);
-				return wch_err_sys(err, errno, "dup");
-			}
-			tfd = open_parent(s, e->link, err);
-			if (tfd >= 0)
-				tfd = dup(tfd);
-			if (tfd >= 0 && linkat(tfd, tbase, keep, base, 0) < 0)
-				r = wch_err_sys(err, errno, "'%s': cannot link to '%s'", e->name,
-						e->link);
-			else if (tfd < 0)
-				r = tfd;
-			if (tfd >= 0)
-				close(tfd);
-			close(keep);
-		}
-		free(tdir_path);
+		tbase = strrchr(e->link, '/');
+		tbase = tbase ? tbase + 1 : e->link;
+		/* Opening the target's parent may evict the link's parent
+		 * from the cache: hold on to it. */
+		keep = dup(pfd);
+		if (keep < 0)
+			return wch_err_sys(err, errno, "dup");
+		tfd = open_parent(s, e->link, err);
+		r = tfd < 0 ? tfd : create_replacing(keep, base, e, tfd, tbase, &sys, err);
+		close(keep);
+		if (r && sys)
+			return wch_err_sys(err, sys, "'%s': cannot link to '%s'", e->name, e->link);
 		return r;
 	}
 	case WCH_TAR_CHAR:
 	case WCH_TAR_BLOCK:
-	case WCH_TAR_FIFO: {
-		mode_t kind = e->type == WCH_TAR_CHAR    ? S_IFCHR
-			      : e->type == WCH_TAR_BLOCK ? S_IFBLK
-							 : S_IFIFO;
-		r = clear_slot(pfd, base, e, err);
-		if (r)
-			return r;
-		if (mknodat(pfd, base, kind | (e->mode & 0777), makedev(e->devmajor, e->devminor)) <
-		    0) {
-			if (errno == EPERM && !s->apply_owner) {
-				s->skipped++;
-				return 0;
-			}
-			return wch_err_sys(err, errno, "'%s': cannot create special file", e->name);
+	case WCH_TAR_FIFO:
+		r = create_replacing(pfd, base, e, -1, NULL, &sys, err);
+		if (r && sys == EPERM && !s->apply_owner) {
+			s->skipped++;
+			return 0;
 		}
+		if (r)
+			return sys ? wch_err_sys(err, sys, "'%s': cannot create special file", e->name)
+				   : r;
 		return apply_meta(s, pfd, base, -1, e, err);
-	}
 	default:
 		return wch_errf(err, -WCH_E_UNSUPPORTED, "'%s': unsupported entry type '%c'", e->name,
 				e->type);
@@ -394,8 +482,8 @@ static int sink_begin(struct wch_sink *s, const struct wch_pkg *p, struct wch_er
 
 static int sink_end(struct wch_sink *s, struct wch_err *err)
 {
+	(void)s;
 	(void)err;
-	forget_cache((struct dir_sink *)s);
 	return 0;
 }
 
@@ -434,6 +522,7 @@ static void sink_free(struct wch_sink *sk)
 		wch_remove_tree_at(s->parentfd, s->tmpname);
 	if (s->parentfd >= 0)
 		close(s->parentfd);
+	free(s->buf);
 	free(s->outdir);
 	free(s->tmpname);
 	free(s->outbase);
@@ -462,7 +551,8 @@ int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch
 	s->apply_owner = o && o->apply_owner;
 	s->outdir = strdup(outdir);
 	copy = strdup(outdir);
-	if (!s->outdir || !copy) {
+	s->buf = malloc(SINK_BUF);
+	if (!s->outdir || !copy || !s->buf) {
 		r = wch_errf(err, -ENOMEM, "out of memory");
 		goto fail;
 	}

@@ -145,4 +145,96 @@ static void t_existing_outdir(void)
 	s->ops->free(s);
 }
 
-WT_MAIN(WT(t_writes_and_commits), WT(t_refuses_escapes), WT(t_existing_outdir))
+static char *slurp_link(const char *root, const char *name, char *buf, size_t n)
+{
+	char path[4400];
+	ssize_t got;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	got = readlink(path, buf, n - 1);
+	buf[got < 0 ? 0 : got] = 0;
+	return buf;
+}
+
+static char *slurp(const char *root, const char *name, char *buf, size_t n)
+{
+	char path[4400];
+	ssize_t got = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	if (fd >= 0) {
+		got = read(fd, buf, n - 1);
+		close(fd);
+	}
+	buf[got < 0 ? 0 : got] = 0;
+	return buf;
+}
+
+/* Entries replacing earlier ones (what compose allows when a package
+ * replaces another): files and symlinks give way, directories never, and
+ * nothing is followed. Then more directories than the sink keeps open,
+ * revisited after they were closed. */
+static void t_replaces_and_many_dirs(void)
+{
+	struct wch_sink *s;
+	struct wch_err e;
+	struct stat st;
+	char name[64], buf[64], outside[4200];
+	const char *root = outpath("root4");
+	int i;
+
+	wch_err_init(&e);
+	snprintf(outside, sizeof(outside), "%s/outside", wt_tmpdir());
+	WT_OK(mkdir(outside, 0700));
+	WT_OK(wch_sink_dir_new(&s, root, NULL, &e));
+	WT_OK(put(s, "a/f", WCH_TAR_REG, "one", NULL, &e));
+	WT_OK(put(s, "a/f", WCH_TAR_REG, "two", NULL, &e));
+	WT_OK(put(s, "a/l", WCH_TAR_REG, "file", NULL, &e));
+	WT_OK(put(s, "a/l", WCH_TAR_SYMLINK, NULL, "f", &e));
+	WT_OK(put(s, "a/m", WCH_TAR_SYMLINK, NULL, "f", &e));
+	WT_OK(put(s, "a/m", WCH_TAR_REG, "not a link", NULL, &e));
+	WT_OK(put(s, "a/h", WCH_TAR_REG, "old", NULL, &e));
+	WT_OK(put(s, "a/h", WCH_TAR_HARDLINK, NULL, "a/f", &e));
+	/* A symlink to a directory outside: a directory entry of that name
+	 * must not adopt (or chmod) the outside directory. */
+	WT_OK(put(s, "esc", WCH_TAR_SYMLINK, NULL, outside, &e));
+	WT_EQ(put(s, "esc", WCH_TAR_DIR, NULL, NULL, &e), -WCH_E_CONFLICT);
+	WT_OK(stat(outside, &st));
+	WT_EQ(st.st_mode & 07777, 0700);
+	WT_OK(put(s, "a", WCH_TAR_DIR, NULL, NULL, &e));
+	WT_EQ(put(s, "a", WCH_TAR_SYMLINK, NULL, outside, &e), -WCH_E_CONFLICT);
+	WT_EQ(put(s, "a", WCH_TAR_HARDLINK, NULL, "a/f", &e), -WCH_E_CONFLICT);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "many/d%03d", i);
+		WT_OK(put(s, name, WCH_TAR_DIR, NULL, NULL, &e));
+		snprintf(name, sizeof(name), "many/d%03d/x", i);
+		WT_OK(put(s, name, WCH_TAR_REG, "x", NULL, &e));
+	}
+	for (i = 0; i < 300; i += 7) {
+		snprintf(name, sizeof(name), "many/d%03d/y", i);
+		WT_OK(put(s, name, WCH_TAR_REG, "y", NULL, &e));
+	}
+	WT_OK(s->ops->commit(s, &e));
+	s->ops->free(s);
+	WT_STREQ(slurp(root, "a/f", buf, sizeof(buf)), "two");
+	WT_STREQ(slurp_link(root, "a/l", buf, sizeof(buf)), "f");
+	WT_STREQ(slurp(root, "a/m", buf, sizeof(buf)), "not a link");
+	WT_STREQ(slurp(root, "a/h", buf, sizeof(buf)), "two");
+	{
+		char p[4400];
+		snprintf(p, sizeof(p), "%s/a/h", root);
+		WT_OK(stat(p, &st));
+		WT_EQ(st.st_nlink, 2);
+		snprintf(p, sizeof(p), "%s/many", root);
+		WT_EQ(count_entries(p), 300);
+	}
+	WT_STREQ(slurp(root, "many/d000/x", buf, sizeof(buf)), "x");
+	WT_STREQ(slurp(root, "many/d294/y", buf, sizeof(buf)), "y");
+	WT_STREQ(slurp(root, "many/d299/x", buf, sizeof(buf)), "x");
+	WT_EQ(count_entries(outside), 0);
+}
+
+WT_MAIN(WT(t_writes_and_commits), WT(t_refuses_escapes), WT(t_existing_outdir),
+	WT(t_replaces_and_many_dirs))
