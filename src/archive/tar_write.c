@@ -175,6 +175,11 @@ static void fill_common(unsigned char *h, const struct wch_tar_hdr *hd, uint64_t
 	h[156] = (unsigned char)hd->type;
 	if (gnu) {
 		memcpy(h + 257, "ustar  ", 8);
+		/* GNU tar fills the device fields only for devices. */
+		if (hd->type == WCH_TAR_CHAR || hd->type == WCH_TAR_BLOCK) {
+			put_octal(h + 329, 7, hd->devmajor, true);
+			put_octal(h + 337, 7, hd->devminor, true);
+		}
 	} else {
 		memcpy(h + 257, "ustar", 6);
 		memcpy(h + 263, "00", 2);
