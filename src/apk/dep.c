@@ -32,21 +32,26 @@ static int bad_token(struct wch_err *err, struct wch_view tok, const char *why)
 			tok.n > SHOW_MAX ? "..." : "", why);
 }
 
-int wch_dep_parse(struct wch_arena *a, struct wch_view tok, struct wch_dep *out,
-		  struct wch_err *err)
+/* A token cut into views of itself (no copies). */
+struct dep_parts {
+	struct wch_view name, ver, tag;
+	unsigned op;
+	bool conflict;
+};
+
+static int dep_split(struct wch_view tok, struct dep_parts *d, struct wch_err *err)
 {
-	struct wch_view name = tok, ver = {NULL, 0}, tag = {NULL, 0};
+	struct wch_view name = tok;
 	const char *at;
-	unsigned op = 0;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
+	memset(d, 0, sizeof(*d));
 	if (tok.n == 0)
 		return bad_token(err, tok, "empty");
 	if (memchr(tok.p, 0, tok.n))
 		return bad_token(err, tok, "NUL byte");
 	if (name.p[0] == '!') {
-		out->conflict = true;
+		d->conflict = true;
 		name.p++;
 		name.n--;
 	}
@@ -57,54 +62,93 @@ int wch_dep_parse(struct wch_arena *a, struct wch_view tok, struct wch_dep *out,
 		for (j = i; j < name.n && is_op_char(name.p[j]); j++) {
 			switch (name.p[j]) {
 			case '<':
-				op |= WCH_VER_LESS;
+				d->op |= WCH_VER_LESS;
 				break;
 			case '>':
-				op |= WCH_VER_GREATER;
+				d->op |= WCH_VER_GREATER;
 				break;
 			case '=':
-				op |= WCH_VER_EQUAL;
+				d->op |= WCH_VER_EQUAL;
 				break;
 			default: /* '~' */
-				op |= WCH_VER_FUZZY | WCH_VER_EQUAL;
+				d->op |= WCH_VER_FUZZY | WCH_VER_EQUAL;
 				break;
 			}
 		}
 		if (j == name.n) /* "foo=", "foo==": apk's spn finds no version */
 			return bad_token(err, tok, "operator without version");
-		ver.p = name.p + j;
-		ver.n = name.n - j;
+		d->ver.p = name.p + j;
+		d->ver.n = name.n - j;
 		/* "><" (and any mask with both < and >) carries a checksum, not a
 		 * version, so apk does not validate it (§7.1). */
-		if ((op & WCH_VER_CHECKSUM) != WCH_VER_CHECKSUM &&
-		    !wch_version_valid_n(ver.p, ver.n))
+		if ((d->op & WCH_VER_CHECKSUM) != WCH_VER_CHECKSUM &&
+		    !wch_version_valid_n(d->ver.p, d->ver.n))
 			return bad_token(err, tok, "invalid version");
 		name.n = i;
 	}
 	at = memchr(name.p, '@', name.n);
 	if (at) {
-		tag.p = at + 1;
-		tag.n = name.n - (size_t)(tag.p - name.p);
+		d->tag.p = at + 1;
+		d->tag.n = name.n - (size_t)(d->tag.p - name.p);
 		name.n = (size_t)(at - name.p);
-		if (tag.n == 0)
+		if (d->tag.n == 0)
 			return bad_token(err, tok, "empty repository tag");
 	}
 	if (name.n == 0)
 		return bad_token(err, tok, "empty name");
-	out->op = op;
-	out->name = wch_arena_viewdup(a, name);
+	d->name = name;
+	return 0;
+}
+
+int wch_dep_parse(struct wch_arena *a, struct wch_view tok, struct wch_dep *out,
+		  struct wch_err *err)
+{
+	struct dep_parts d;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = dep_split(tok, &d, err)) < 0)
+		return r;
+	out->op = d.op;
+	out->conflict = d.conflict;
+	out->name = wch_arena_viewdup(a, d.name);
 	if (!out->name)
 		return wch_errf(err, -ENOMEM, "out of memory");
-	if (op) {
-		out->version = wch_arena_viewdup(a, ver);
+	if (d.op) {
+		out->version = wch_arena_viewdup(a, d.ver);
 		if (!out->version)
 			return wch_errf(err, -ENOMEM, "out of memory");
 	}
-	if (tag.p) {
-		out->tag = wch_arena_viewdup(a, tag);
+	if (d.tag.p) {
+		out->tag = wch_arena_viewdup(a, d.tag);
 		if (!out->tag)
 			return wch_errf(err, -ENOMEM, "out of memory");
 	}
+	return 0;
+}
+
+int wch_dep_parse_inplace(char *tok, size_t n, struct wch_dep *out, struct wch_err *err)
+{
+	struct dep_parts d;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = dep_split((struct wch_view){tok, n}, &d, err)) < 0)
+		return r;
+	/* Every part ends at an '@', an operator or the token's end, none of
+	 * which is inside another part; cut only after the whole token was
+	 * read. */
+	out->op = d.op;
+	out->conflict = d.conflict;
+	out->name = d.name.p;
+	tok[d.name.p + d.name.n - tok] = 0;
+	if (d.op)
+		out->version = d.ver.p;
+	if (d.tag.p) {
+		out->tag = d.tag.p;
+		tok[d.tag.p + d.tag.n - tok] = 0;
+	}
+	tok[n] = 0;
 	return 0;
 }
 

@@ -35,6 +35,10 @@ struct wch_deps {
  * operator without a valid version, version without operator). */
 int wch_dep_parse(struct wch_arena *a, struct wch_view tok, struct wch_dep *out,
 		  struct wch_err *err);
+/* (extension) The same without copies: cuts the parts out of tok in place
+ * by writing NULs into tok[0..n] (tok[n] must be writable; it becomes NUL),
+ * and out points into tok. Nothing is written when the token is invalid. */
+int wch_dep_parse_inplace(char *tok, size_t n, struct wch_dep *out, struct wch_err *err);
 /* Parses a whole list into out (array allocated in a). */
 int wch_deps_parse(struct wch_arena *a, struct wch_view list, struct wch_deps *out,
 		   struct wch_err *err);

@@ -53,20 +53,22 @@ static int bad_line(struct parser *ps, char letter, const char *why)
 			letter);
 }
 
-/* Bytes that make a dependency token more than a bare name. */
-static bool is_special(unsigned char c)
-{
-	return c == '<' || c == '>' || c == '=' || c == '~' || c == '@' || c == '!';
-}
+/* Byte classes for splitting dependency fields: a token is a bare name
+ * unless it holds one of the bytes that make wch_dep_parse() work. */
+enum { DC_NAME, DC_SPACE, DC_SPECIAL };
+static const unsigned char dep_class[256] = {
+	[0] = DC_SPECIAL, [' '] = DC_SPACE, ['<'] = DC_SPECIAL, ['>'] = DC_SPECIAL,
+	['='] = DC_SPECIAL, ['~'] = DC_SPECIAL, ['@'] = DC_SPECIAL, ['!'] = DC_SPECIAL,
+};
 
 /* apk_blob_pull_deps() semantics (§5.2, §7.1): tokens separated by runs
  * of spaces; the first bad token truncates the rest of the field and the
  * caller decides what that means. Returns false if a token was bad.
  *
- * Most tokens are bare names ("so:libc.musl-x86_64.so.1"); those are cut
- * out of the arena copy in place (their separator becomes the NUL) instead
- * of going through wch_dep_parse(), which halves the cost of a big index.
- * v.p must point into the parser's copy. */
+ * Tokens are cut out of the parser's text in place (their separator, or
+ * the line's own NUL, becomes the NUL) instead of being copied into the
+ * arena; most are bare names ("so:libc.musl-x86_64.so.1") that need no
+ * parsing at all. v.p must point into the parser's text. */
 static bool deps_add(struct parser *ps, struct wch_deps *d, struct wch_view v, int *r)
 {
 	size_t ntok = 1, i, k;
@@ -75,10 +77,10 @@ static bool deps_add(struct parser *ps, struct wch_deps *d, struct wch_view v, i
 	bool ok = true;
 
 	*r = 0;
-	for (i = 0; i < v.n; i++)
-		ntok += p[i] == ' '; /* an upper bound; runs of spaces are rare */
 	if (v.n == 0)
 		return true;
+	for (i = 0; i < v.n; i++)
+		ntok += p[i] == ' '; /* an upper bound; runs of spaces are rare */
 	nv = wch_arena_alloc(ps->a, (d->n + ntok) * sizeof(*nv));
 	if (!nv) {
 		*r = oom(ps->err);
@@ -88,25 +90,33 @@ static bool deps_add(struct parser *ps, struct wch_deps *d, struct wch_view v, i
 		memcpy(nv, d->v, d->n * sizeof(*nv));
 	k = d->n;
 	for (i = 0; i < v.n;) {
-		struct wch_view tok;
-		bool plain = !ps->has_nul;
+		unsigned cls = 0, c;
+		char *tok;
+		size_t n;
+		int pr;
 		while (i < v.n && p[i] == ' ')
 			i++;
 		if (i == v.n)
 			break;
-		tok.p = p + i;
-		while (i < v.n && p[i] != ' ') {
-			plain = plain && !is_special((unsigned char)p[i]);
+		tok = p + i;
+		while (i < v.n && (c = dep_class[(unsigned char)p[i]]) != DC_SPACE) {
+			cls |= c;
 			i++;
 		}
-		tok.n = (size_t)(p + i - tok.p);
-		if (plain) {
-			p[i] = 0; /* the ' ' or the line's own NUL */
-			nv[k].name = tok.p;
-			i++;
-		} else if (wch_dep_parse(ps->a, tok, &nv[k], NULL) < 0 || nv[k].tag) {
-			/* Index dependencies carry no repository tag (apk parses
-			 * them with allow_tag = false). */
+		n = (size_t)(p + i - tok);
+		i++; /* past the separator, which becomes the token's NUL */
+		if (cls == DC_NAME) {
+			tok[n] = 0;
+			nv[k] = (struct wch_dep){.name = tok};
+			k++;
+			continue;
+		}
+		/* A NUL inside the text would end a string early: copy then. */
+		pr = ps->has_nul ? wch_dep_parse(ps->a, (struct wch_view){tok, n}, &nv[k], NULL)
+				 : wch_dep_parse_inplace(tok, n, &nv[k], NULL);
+		/* Index dependencies carry no repository tag (apk parses them
+		 * with allow_tag = false). */
+		if (pr < 0 || nv[k].tag) {
 			ok = false;
 			break;
 		}

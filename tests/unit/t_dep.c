@@ -193,6 +193,55 @@ static void t_dep_match(void)
 	wch_arena_release(&a);
 }
 
+/* The in-place parse agrees with the copying one on good and bad tokens,
+ * points into the token, and leaves a rejected token untouched. */
+static void t_dep_parse_inplace(void)
+{
+	static const char *const toks[] = {
+	    "musl", "!foo>=1.2-r3", "foo=>1", "foo~3.8", "so:libc.musl-x86_64.so.1",
+	    "busybox@edge>=1.36", "a@b@c", "foo><Q1Jm8cJa4gFd/Gb2N7sZ6vEbzXc0M=",
+	    "cmd:ls=1.36.1-r19", "foo=", "foo>=1@tag", "=1.0", "!", "foo=1.0_foo", "foo@",
+	    "@x", "", "foo<~"};
+	struct wch_arena a = WCH_ARENA_INIT;
+	size_t i;
+
+	for (i = 0; i < sizeof(toks) / sizeof(toks[0]); i++) {
+		size_t n = strlen(toks[i]);
+		char buf[64];
+		struct wch_dep c, d;
+		int rc = wch_dep_parse(&a, wch_view_str(toks[i]), &c, NULL);
+		int ri;
+
+		memcpy(buf, toks[i], n);
+		buf[n] = ' ';
+		ri = wch_dep_parse_inplace(buf, n, &d, NULL);
+		if (rc != ri) {
+			wt_fail(__FILE__, __LINE__, "'%s': %d in place, %d copied", toks[i], ri, rc);
+			continue;
+		}
+		if (ri < 0) {
+			WT_TRUE(memcmp(buf, toks[i], n) == 0 && buf[n] == ' ');
+			continue;
+		}
+		WT_TRUE(d.name >= buf && d.name < buf + n && buf[n] == 0);
+		WT_STREQ(d.name, c.name);
+		WT_TRUE((d.version == NULL) == (c.version == NULL));
+		if (d.version)
+			WT_STREQ(d.version, c.version);
+		WT_TRUE((d.tag == NULL) == (c.tag == NULL));
+		if (d.tag)
+			WT_STREQ(d.tag, c.tag);
+		WT_EQ(d.op, c.op);
+		WT_EQ(d.conflict, c.conflict);
+	}
+	{
+		char nul[] = "foo\0bar";
+		struct wch_dep d;
+		WT_EQ(wch_dep_parse_inplace(nul, 7, &d, NULL), -WCH_E_FORMAT);
+	}
+	wch_arena_release(&a);
+}
+
 /* Every D:, p: and i: line of a real index (written by apk) parses and
  * formats back to exactly the same text. */
 static void t_deps_real_index(void)
@@ -240,4 +289,4 @@ static void t_deps_real_index(void)
 }
 
 WT_MAIN(WT(t_dep_parse), WT(t_dep_parse_errors), WT(t_deps_list), WT(t_dep_format),
-	WT(t_dep_match), WT(t_deps_real_index))
+	WT(t_dep_match), WT(t_dep_parse_inplace), WT(t_deps_real_index))
