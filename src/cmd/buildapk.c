@@ -38,6 +38,7 @@ enum {
 	OPT_TRIGGER,
 	OPT_ORIGIN,
 	OPT_REPLACES,
+	OPT_LEVEL,
 };
 
 static const struct wch_opt buildapk_opts[] = {
@@ -61,6 +62,8 @@ static const struct wch_opt buildapk_opts[] = {
     {"no-strip", 0, NULL, OPT_NO_STRIP, "keep symbols in ELF files"},
     {"sign-sha256", 0, NULL, OPT_SIGN_SHA256, "sign with RSA/SHA-256 (.SIGN.RSA256.)"},
     {"allow-special", 0, NULL, OPT_ALLOW_SPECIAL, "pack device files and fifos"},
+    {"compression-level", 0, "N", OPT_LEVEL,
+     "gzip level 1-9 of the data member (default 9, as abuild)"},
     {0, 0, 0, 0, 0},
 };
 
@@ -99,6 +102,7 @@ struct build {
 	const char *origin, *scripts;
 	const char *dir, *outdir, *outname; /* outname NULL: NAME-VER-rREL.apk */
 	bool auto_deps, strip, sha256, allow_special;
+	int level; /* 0: the library default */
 	struct wch_arena arena;
 	struct wch_deps depends, provides, replaces;
 	const char **triggers;
@@ -223,6 +227,7 @@ static int run_build(struct build *b)
 	spec.auto_deps = b->auto_deps;
 	spec.strip = b->strip;
 	spec.allow_special = b->allow_special;
+	spec.level = b->level;
 	spec.warn = warn_cb;
 
 	if (b->outname) {
@@ -356,6 +361,14 @@ int cmd_buildapk(int argc, char **argv)
 			break;
 		case OPT_ALLOW_SPECIAL:
 			b.allow_special = true;
+			break;
+		case OPT_LEVEL:
+			if (op.optarg[0] < '1' || op.optarg[0] > '9' || op.optarg[1])
+				r = wch_errf(&err, -WCH_E_USAGE,
+					     "compression level '%s' is not a number 1-9",
+					     op.optarg);
+			else
+				b.level = op.optarg[0] - '0';
 			break;
 		}
 		if (r < 0) {
