@@ -52,10 +52,44 @@ static void print_help(FILE *f)
 		   "'witchery --version' prints the version.\n");
 }
 
-int main(int argc, char **argv)
+static const struct wch_command *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; commands[i].name; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* `witchery help [COMMAND]` (also --help, -h): the list, or COMMAND --help. */
+static int help(int argc, char **argv)
+{
+	const struct wch_command *c;
+	char *sub[] = {NULL, "--help", NULL};
+
+	if (argc > 3) {
+		wch_error("unexpected argument '%s' (see 'witchery help')", argv[3]);
+		return WCH_EXIT_USAGE;
+	}
+	if (argc < 3 || strcmp(argv[2], "help") == 0 || strcmp(argv[2], "--help") == 0) {
+		print_help(stdout);
+		return WCH_EXIT_OK;
+	}
+	c = find(argv[2]);
+	if (!c) {
+		wch_error("unknown command '%s' (see 'witchery help')", argv[2]);
+		return WCH_EXIT_USAGE;
+	}
+	sub[0] = argv[2];
+	return c->fn(2, sub);
+}
+
+static int run(int argc, char **argv)
 {
 	const char *self = argv[0] ? argv[0] : "witchery";
 	const char *base = strrchr(self, '/');
+	const struct wch_command *c;
 	size_t i;
 
 	base = base ? base + 1 : self;
@@ -64,29 +98,33 @@ int main(int argc, char **argv)
 			return multicall[i].fn(argc, argv);
 
 	if (argc < 2) {
-		print_help(stderr);
+		wch_error("no command given (see 'witchery help')");
 		return WCH_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		if (argc > 2) {
+			wch_error("unexpected argument '%s' (see 'witchery help')", argv[2]);
+			return WCH_EXIT_USAGE;
+		}
 		printf("witchery %s\n", WCH_VERSION);
 		return WCH_EXIT_OK;
 	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		if (argc > 2 && strcmp(argv[1], "help") == 0) {
-			char *sub[] = {argv[2], "--help", NULL};
-			for (i = 0; commands[i].name; i++)
-				if (strcmp(argv[2], commands[i].name) == 0)
-					return commands[i].fn(2, sub);
-			fprintf(stderr, "witchery: unknown command '%s'\n", argv[2]);
-			return WCH_EXIT_USAGE;
-		}
-		print_help(stdout);
-		return WCH_EXIT_OK;
-	}
-	for (i = 0; commands[i].name; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "witchery: unknown command '%s' (see 'witchery help')\n", argv[1]);
+	    strcmp(argv[1], "-h") == 0)
+		return help(argc, argv);
+	c = find(argv[1]);
+	if (c)
+		return c->fn(argc - 1, argv + 1);
+	wch_error("unknown command '%s' (see 'witchery help')", argv[1]);
 	return WCH_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run(argc, argv);
+	/* A command whose output could not be written has failed, whatever it
+	 * returned (help, --version and plans go to stdout too). */
+	int out = wch_finish_stdout();
+
+	return rc == WCH_EXIT_OK ? out : rc;
 }

@@ -50,8 +50,10 @@ struct wch_optparse {
 	void *priv;
 };
 
-/* Starts option parsing. --help/-h is handled by wch_opt_next (prints help
- * to stdout and returns 'h' + 1000). */
+/* Starts option parsing. --help, and -h unless the command's table gives
+ * 'h' a meaning, are handled by wch_opt_next (prints help to stdout and
+ * returns WCH_OPT_HELP). Options may come after operands (GNU getopt
+ * permutation, as apk does); "--" ends the options. */
 void wch_opt_init(struct wch_optparse *p, int argc, char **argv,
 		  const struct wch_cmd_help *help);
 /* Returns the next option id, -1 at the end of options (p->index is then the
@@ -66,8 +68,18 @@ void wch_opt_print_help(const struct wch_cmd_help *help, FILE *f);
 /* Print "witchery: <msg>" to stderr. */
 void wch_error(const char *fmt, ...) WCH_PRINTF(1, 2);
 void wch_warn(const char *fmt, ...) WCH_PRINTF(1, 2);
-/* Print a usage error and return WCH_EXIT_USAGE. */
+/* Print a usage error and return WCH_EXIT_USAGE. One line, like every
+ * error: "witchery: <msg> (see 'witchery <command> --help')". */
 int wch_usage_error(const struct wch_cmd_help *help, const char *fmt, ...) WCH_PRINTF(2, 3);
+/* Writes s with control characters and bytes that are not UTF-8 escaped
+ * (\n, \t, \xNN), so that a hostile name cannot split a line of output.
+ * wch_error, wch_warn and wch_usage_error print their messages this way. */
+void wch_fput_safe(const char *s, FILE *f);
+/* Flushes stdout; on a write error (full disk, closed pipe reader) prints
+ * "witchery: cannot write to standard output: <why>" (once per process)
+ * and returns WCH_EXIT_FAIL, else WCH_EXIT_OK. main() calls it after
+ * every command, so output that failed never exits 0. */
+int wch_finish_stdout(void);
 /* Print the error from e and return WCH_EXIT_FAIL. */
 int wch_report(const struct wch_err *e);
 /* Trusted keys: every dir given, or /etc/apk/keys when none is given and

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cmd/cmd.h"
@@ -29,12 +30,14 @@ static const struct wch_opt opts[] = {
 	{"sign-sha256", 0, NULL, OPT_SHA256, "sign with RSA/SHA-256 (.SIGN.RSA256) instead of SHA-1"},
 	{"rewrite-arch", 0, "ARCH", OPT_ARCH, "write A:ARCH for every package"},
 	{"unsigned", 0, NULL, OPT_UNSIGNED, "write the index without a signature"},
-	{"keys-dir", 0, "DIR", OPT_KEYS_DIR, "check the packages' signatures with these keys"},
+	{"keys-dir", 0, "DIR", OPT_KEYS_DIR,
+	 "check the packages' signatures with the keys in DIR (repeatable)"},
 	{0},
 };
 
 static const struct wch_cmd_help help = {
-	"witchery index [-o FILE] [-d DESCRIPTION] [-k KEY] [--sign-sha256] FILE.apk...",
+	"witchery index [-o FILE] [-d TEXT] [-k KEY] [--sign-sha256] [--rewrite-arch ARCH]\n"
+	"               [--unsigned] [--keys-dir DIR]... FILE.apk...",
 	"Reads each package's control part (identity C:, size S:, and the .PKGINFO fields) and\n"
 	"writes an APKINDEX.tar.gz listing them, sorted like apk does, signed with KEY as\n"
 	"abuild-sign would. A folder R/<arch>/ with the packages and this index is a repository\n"
@@ -52,10 +55,27 @@ static int64_t index_mtime(void)
 	return (int64_t)time(NULL);
 }
 
+#define MAX_KEYS_DIRS 64
+
 struct args {
-	const char *output, *desc, *key, *arch, *keys_dir;
+	const char *output, *desc, *key, *arch;
+	const char *keys_dirs[MAX_KEYS_DIRS];
+	size_t nkeys_dirs;
 	bool sha256, unsigned_;
 };
+
+/* A.PKGINFO/APKINDEX arch is one token and a folder name (R/<arch>/). */
+static bool arch_ok(const char *a)
+{
+	const unsigned char *p;
+
+	if (!*a || strcmp(a, ".") == 0 || strcmp(a, "..") == 0)
+		return false;
+	for (p = (const unsigned char *)a; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '/')
+			return false;
+	return true;
+}
 
 static int run(const struct args *a, char **files, int n)
 {
@@ -91,7 +111,7 @@ static int run(const struct args *a, char **files, int n)
 		have_key = true;
 		o.key = &key;
 	}
-	if (a->keys_dir && (r = wch_keyring_load_dir(&kr, a->keys_dir, &e)) < 0)
+	if (a->nkeys_dirs && (r = wch_cmd_load_keys(&kr, a->keys_dirs, a->nkeys_dirs, &e)) < 0)
 		goto out;
 	pkgs = calloc((size_t)n, sizeof(*pkgs));
 	if (!pkgs) {
@@ -99,7 +119,8 @@ static int run(const struct args *a, char **files, int n)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		r = wch_index_pkg_from_apk(&arena, files[i], a->keys_dir ? &kr : NULL, &pkgs[i], &e);
+		r = wch_index_pkg_from_apk(&arena, files[i], a->nkeys_dirs ? &kr : NULL, &pkgs[i],
+					   &e);
 		if (r < 0)
 			goto out;
 	}
@@ -108,6 +129,7 @@ static int run(const struct args *a, char **files, int n)
 	o.mtime = index_mtime();
 	o.rewrite_arch = a->arch;
 	r = wch_index_write(pkgs, (size_t)n, &o, &out, &e);
+	/* the atomic file's messages name the file already */
 	if (r == 0)
 		r = wch_atomic_open(&at, AT_FDCWD, a->output, 0644, &e);
 	if (r == 0) {
@@ -116,8 +138,6 @@ static int run(const struct args *a, char **files, int n)
 	}
 	if (r == 0)
 		r = wch_atomic_commit(&at, &e);
-	if (r < 0)
-		wch_err_prefix(&e, "cannot write '%s'", a->output);
 	wch_atomic_abort(&at);
 out:
 	if (r < 0)
@@ -135,8 +155,12 @@ out:
 int cmd_index(int argc, char **argv)
 {
 	struct wch_optparse p;
-	struct args a = {"APKINDEX.tar.gz", NULL, NULL, NULL, NULL, false, false};
+	struct args a;
+	struct stat st;
 	int c, ret;
+
+	memset(&a, 0, sizeof(a));
+	a.output = "APKINDEX.tar.gz";
 
 	wch_opt_init(&p, argc, argv, &help);
 	while ((c = wch_opt_next(&p)) != -1) {
@@ -147,7 +171,13 @@ int cmd_index(int argc, char **argv)
 		case OPT_SHA256: a.sha256 = true; break;
 		case OPT_ARCH: a.arch = p.optarg; break;
 		case OPT_UNSIGNED: a.unsigned_ = true; break;
-		case OPT_KEYS_DIR: a.keys_dir = p.optarg; break;
+		case OPT_KEYS_DIR:
+			if (a.nkeys_dirs == MAX_KEYS_DIRS) {
+				wch_opt_release(&p);
+				return wch_usage_error(&help, "too many --keys-dir options");
+			}
+			a.keys_dirs[a.nkeys_dirs++] = p.optarg;
+			break;
 		default:
 			wch_opt_release(&p);
 			return c == WCH_OPT_HELP ? WCH_EXIT_OK : WCH_EXIT_USAGE;
@@ -160,6 +190,20 @@ int cmd_index(int argc, char **argv)
 	if (a.unsigned_ && (a.key || a.sha256)) {
 		wch_opt_release(&p);
 		return wch_usage_error(&help, "--unsigned excludes -k and --sign-sha256");
+	}
+	if (a.arch && !arch_ok(a.arch)) {
+		wch_opt_release(&p);
+		return wch_usage_error(&help, "invalid --rewrite-arch '%s'", a.arch);
+	}
+	if (!*a.output) {
+		wch_opt_release(&p);
+		return wch_usage_error(&help, "empty --output");
+	}
+	/* refuse before reading every package, not at the final rename */
+	if (stat(a.output, &st) == 0 && S_ISDIR(st.st_mode)) {
+		wch_opt_release(&p);
+		wch_error("cannot write '%s': Is a directory", a.output);
+		return WCH_EXIT_FAIL;
 	}
 	ret = run(&a, argv + p.index, argc - p.index);
 	wch_opt_release(&p);

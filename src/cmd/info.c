@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -388,11 +389,16 @@ static int show(const char *path, const struct wch_keyring *kr, bool allow_untru
 	struct files fl = {&arena, NULL, 0, 0};
 	struct wch_pkg_read_opts o = {0};
 	struct wch_pkg_read_result res;
+	struct stat st;
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return wch_err_sys(err, errno, "cannot open '%s'", path);
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return wch_err_sys(err, EISDIR, "cannot read '%s'", path);
+	}
 	o.mode = allow_untrusted ? WCH_PKG_VERIFY_NONE : WCH_PKG_VERIFY_SIGNATURE;
 	o.keys = kr;
 	o.arena = &arena;
@@ -458,9 +464,5 @@ int cmd_info(int argc, char **argv)
 	wch_keyring_release(&kr);
 	if (r)
 		return wch_report(&err);
-	if (fflush(stdout) != 0) {
-		wch_error("cannot write output: %s", strerror(errno));
-		return WCH_EXIT_FAIL;
-	}
-	return WCH_EXIT_OK;
+	return wch_finish_stdout();
 }

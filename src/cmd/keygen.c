@@ -131,6 +131,7 @@ static char *key_dir(const char *opt_dir, struct wch_err *err)
 {
 	struct wch_buf b = WCH_BUF_INIT;
 	const char *env = getenv("ABUILD_USERDIR"), *home = getenv("HOME");
+	struct stat st;
 	char *abs;
 
 	if (opt_dir)
@@ -155,24 +156,36 @@ static char *key_dir(const char *opt_dir, struct wch_err *err)
 	abs = realpath(b.p, NULL);
 	if (!abs)
 		wch_err_sys(err, errno, "cannot use key folder '%s'", b.p);
+	else if (stat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		wch_err_sys(err, ENOTDIR, "cannot use key folder '%s'", b.p);
+		free(abs);
+		abs = NULL;
+	}
 	wch_buf_release(&b);
 	return abs;
 }
 
 /* Appends PACKAGER_PRIVKEY="<path>" as abuild-keygen -a does (`>>`): one
  * write(2) on an O_APPEND descriptor, so the line lands whole and the
- * file's other settings, mode and owner stay untouched. */
+ * file's other settings, mode and owner stay untouched. A failed write
+ * (full disk) is cut off again, and a file this call created is removed,
+ * so abuild.conf never keeps half a line. */
 static int append_conf(const char *conf, const char *privpath, struct wch_err *err)
 {
 	struct wch_buf line = WCH_BUF_INIT;
 	struct stat st;
 	const char *p;
 	char last = '\n';
+	bool created = true;
 	int fd, r = 0;
 
 	if (strchr(privpath, '\n'))
 		return wch_errf(err, -EINVAL, "cannot record '%s' in abuild.conf", privpath);
-	fd = open(conf, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	fd = open(conf, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0 && errno == EEXIST) {
+		created = false;
+		fd = open(conf, O_RDWR | O_APPEND | O_CLOEXEC | O_NOCTTY);
+	}
 	if (fd < 0)
 		return wch_err_sys(err, errno, "cannot open '%s'", conf);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -194,11 +207,16 @@ static int append_conf(const char *conf, const char *privpath, struct wch_err *e
 		goto out;
 	}
 	r = wch_fd_write_all(fd, line.p, line.len);
-	if (r)
+	if (r) {
 		r = wch_err_sys(err, -r, "cannot write '%s'", conf);
+		if (!created && ftruncate(fd, st.st_size) < 0)
+			wch_err_prefix(err, "'%s' may end in a partial line", conf);
+	}
 out:
 	if (close(fd) < 0 && !r)
 		r = wch_err_sys(err, errno, "cannot write '%s'", conf);
+	if (r && created)
+		unlink(conf);
 	wch_buf_release(&line);
 	return r;
 }
@@ -286,12 +304,7 @@ int cmd_keygen(int argc, char **argv)
 		}
 		printf("%s\n", conf.p);
 	}
-	if (fflush(stdout) != 0) {
-		wch_err_sys(&err, errno, "cannot write to standard output");
-		rc = wch_report(&err);
-		goto out;
-	}
-	rc = WCH_EXIT_OK;
+	rc = wch_finish_stdout();
 out:
 	wch_opt_release(&op);
 	wch_buf_release(&priv);

@@ -12,6 +12,7 @@
 struct optpriv {
 	struct option *longs;
 	char *shorts;
+	bool own_h;
 };
 
 void wch_opt_init(struct wch_optparse *p, int argc, char **argv,
@@ -19,6 +20,7 @@ void wch_opt_init(struct wch_optparse *p, int argc, char **argv,
 {
 	size_t n = 0, i, s = 0;
 	struct optpriv *pv;
+	bool own_h = false;
 
 	memset(p, 0, sizeof(*p));
 	p->argc = argc;
@@ -35,7 +37,7 @@ void wch_opt_init(struct wch_optparse *p, int argc, char **argv,
 		fprintf(stderr, "witchery: out of memory\n");
 		exit(WCH_EXIT_FAIL);
 	}
-	pv->shorts[s++] = '+'; /* stop at the first operand, like POSIX */
+	/* Options may follow operands, as with apk and GNU tools; "--" ends them. */
 	pv->shorts[s++] = ':';
 	for (i = 0; i < n; i++) {
 		const struct wch_opt *o = &help->opts[i];
@@ -50,7 +52,11 @@ void wch_opt_init(struct wch_optparse *p, int argc, char **argv,
 			if (o->arg)
 				pv->shorts[s++] = ':';
 		}
+		own_h |= o->shrt == 'h';
 	}
+	if (!own_h) /* -h is help unless the command gives it a meaning */
+		pv->shorts[s++] = 'h';
+	pv->own_h = own_h;
 	/* --help is always there; getopt wants the table without holes. */
 	{
 		size_t j = 0;
@@ -67,28 +73,75 @@ void wch_opt_init(struct wch_optparse *p, int argc, char **argv,
 	opterr = 0;
 }
 
+/* The long options that "--name" (without "=value") could mean: the exact
+ * one, else every one it is a prefix of (getopt accepts unique prefixes). */
+static size_t long_matches(const struct option *longs, const char *arg, size_t len,
+			   const struct option **first)
+{
+	size_t k = 0, i;
+
+	*first = NULL;
+	for (i = 0; longs[i].name; i++) {
+		if (strncmp(longs[i].name, arg, len) != 0)
+			continue;
+		if (longs[i].name[len] == 0) {
+			*first = &longs[i];
+			return 1;
+		}
+		if (!k++)
+			*first = &longs[i];
+	}
+	return k;
+}
+
+/* A precise message for a long option getopt refused: unknown, ambiguous,
+ * or a flag given "=value". (getopt's optopt is no help here: for a long
+ * option it holds the option's id, which need not be a character.) */
+static void bad_long(struct wch_optparse *p, const char *arg)
+{
+	struct optpriv *pv = p->priv;
+	const struct option *o;
+	size_t len = strcspn(arg + 2, "="), k;
+
+	k = long_matches(pv->longs, arg + 2, len, &o);
+	if (k == 1 && arg[2 + len] == '=' && o->has_arg == no_argument)
+		wch_usage_error(p->help, "option '--%s' takes no value", o->name);
+	else if (k > 1)
+		wch_usage_error(p->help, "ambiguous option '--%.*s'", (int)len, arg + 2);
+	else
+		wch_usage_error(p->help, "unknown option '--%.*s'", (int)len, arg + 2);
+}
+
 int wch_opt_next(struct wch_optparse *p)
 {
 	struct optpriv *pv = p->priv;
+	int prev = optind;
 	int c = getopt_long(p->argc, p->argv, pv->shorts, pv->longs, NULL);
+	/* A refused long option is always a whole argument, which getopt has
+	 * stepped past; a refused short one may sit inside a cluster ("-qz"). */
+	const char *arg = optind > prev && optind > 0 ? p->argv[optind - 1] : "";
 
 	p->index = optind;
 	p->optarg = optarg;
 	if (c == -1)
 		return -1;
-	if (c == WCH_OPT_HELP) {
+	if (c == WCH_OPT_HELP || (c == 'h' && !pv->own_h)) {
 		wch_opt_print_help(p->help, stdout);
 		return WCH_OPT_HELP;
 	}
 	if (c == '?') {
-		if (optopt)
-			wch_usage_error(p->help, "unknown option '-%c'", optopt);
+		if (strncmp(arg, "--", 2) == 0 && arg[2])
+			bad_long(p, arg);
 		else
-			wch_usage_error(p->help, "unknown option '%s'", p->argv[optind - 1]);
+			wch_usage_error(p->help, "unknown option '-%c'", optopt);
 		return WCH_OPT_ERROR;
 	}
 	if (c == ':') {
-		wch_usage_error(p->help, "option '%s' needs a value", p->argv[optind - 1]);
+		if (strncmp(arg, "--", 2) == 0 && arg[2])
+			wch_usage_error(p->help, "option '--%.*s' needs a value",
+					(int)strcspn(arg + 2, "="), arg + 2);
+		else
+			wch_usage_error(p->help, "option '-%c' needs a value", optopt);
 		return WCH_OPT_ERROR;
 	}
 	return c;
@@ -133,41 +186,131 @@ void wch_opt_print_help(const struct wch_cmd_help *help, FILE *f)
 	fprintf(f, "  %-24s  %s\n", "--help", "show this help");
 }
 
+/* Length of the valid UTF-8 sequence at p, or 0 (overlongs, surrogates and
+ * code points above U+10FFFF are not valid). */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t len = 0, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((len == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (len == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+	    (len == 4 && p[0] == 0xf0 && p[1] < 0x90) || (len == 4 && p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+void wch_fput_safe(const char *s, FILE *f)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t len = *p < 0x80 ? 1 : utf8_len(p);
+		if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p == '\r')
+			fputs("\\r", f);
+		else if (*p < 0x20 || *p == 0x7f || len == 0)
+			fprintf(f, "\\x%02x", *p);
+		else {
+			fwrite(p, 1, len, f);
+			p += len;
+			continue;
+		}
+		p++;
+	}
+}
+
+/* Prints "witchery: <prefix><message><suffix>\n" as one line: control
+ * characters and bytes that are not UTF-8 (from file names, packages or
+ * arguments) are escaped so that they cannot split or garble the line. */
+static void vreport(const char *prefix, const char *suffix, const char *fmt, va_list ap)
+{
+	char small[512], *msg = small;
+	va_list ap2;
+	int n;
+
+	fflush(stdout);
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	if (n >= (int)sizeof(small)) {
+		msg = malloc((size_t)n + 1);
+		if (msg)
+			vsnprintf(msg, (size_t)n + 1, fmt, ap2);
+		else
+			msg = small; /* truncated, still one line */
+	}
+	va_end(ap2);
+	fputs("witchery: ", stderr);
+	fputs(prefix, stderr);
+	wch_fput_safe(n < 0 ? "(unprintable message)" : msg, stderr);
+	fputs(suffix, stderr);
+	fputc('\n', stderr);
+	if (msg != small)
+		free(msg);
+}
+
 void wch_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs("witchery: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport("", "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void wch_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fputs("witchery: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport("warning: ", "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
+/* One line, ending with where to read more: " (see 'witchery verify
+ * --help')", the command taken from the usage text. */
 int wch_usage_error(const struct wch_cmd_help *help, const char *fmt, ...)
 {
+	const char *u = help ? help->usage : "witchery";
+	char hint[96];
+	size_t n = strcspn(u, " ");
 	va_list ap;
 
-	fflush(stdout);
-	fputs("witchery: ", stderr);
+	if (strncmp(u, "witchery ", 9) == 0)
+		n = 9 + strcspn(u + 9, " ");
+	if (help)
+		snprintf(hint, sizeof(hint), " (see '%.*s --help')", (int)n, u);
+	else
+		snprintf(hint, sizeof(hint), " (see 'witchery help')");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport("", hint, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", help ? help->usage : "witchery <command> [options]");
 	return WCH_EXIT_USAGE;
+}
+
+int wch_finish_stdout(void)
+{
+	static bool reported;
+	int e;
+
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return WCH_EXIT_OK;
+	e = errno;
+	if (!reported)
+		wch_error("cannot write to standard output: %s", e ? strerror(e) : "write error");
+	reported = true;
+	return WCH_EXIT_FAIL;
 }
 
 int wch_report(const struct wch_err *e)

@@ -64,6 +64,20 @@ int wch_repo_opts_handle(struct wch_repo_opts *o, int id, const char *optarg)
 	}
 }
 
+/* The arch names a folder in every repository (URL/<arch>/APKINDEX.tar.gz):
+ * one path component, no "..", nothing that would garble a URL. */
+static bool arch_ok(const char *a)
+{
+	const unsigned char *p;
+
+	if (!*a || strcmp(a, ".") == 0 || strcmp(a, "..") == 0)
+		return false;
+	for (p = (const unsigned char *)a; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("/?#%\\", *p))
+			return false;
+	return true;
+}
+
 static void warn_stderr(void *ctx, const char *msg)
 {
 	(void)ctx;
@@ -87,7 +101,7 @@ int wch_repo_opts_open(const struct wch_repo_opts *o, struct wch_repos *rs,
 	if ((o->arch && wch_repos_set_arch(rs, o->arch)) ||
 	    (o->cache_dir && wch_repos_set_cache_dir(rs, o->cache_dir)))
 		return wch_errf(err, -ENOMEM, "out of memory");
-	if (o->arch && (!*o->arch || strchr(o->arch, '/')))
+	if (o->arch && !arch_ok(o->arch))
 		return wch_errf(err, -WCH_E_USAGE, "invalid --arch '%s'", o->arch);
 	if (o->repos_file) {
 		r = wch_repos_add_file(rs, o->repos_file, err);

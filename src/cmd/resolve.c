@@ -134,7 +134,7 @@ static int run(struct wch_repo_opts *ro, char **args, int nargs, bool verbose)
 		else
 			printf("%s-%s %s\n", p->name, p->version, p->filename);
 	}
-	ret = fflush(stdout) == 0 ? WCH_EXIT_OK : WCH_EXIT_FAIL;
+	ret = wch_finish_stdout();
 	goto out;
 fail:
 	ret = wch_report(&e);

@@ -57,7 +57,7 @@ int cmd_vercmp(int argc, char **argv)
 		if (argc - i != 2)
 			return wch_usage_error(&help, "expected two versions, got %d", argc - i);
 		printf("%s\n", wch_version_result_string(wch_version_compare(argv[i], argv[i + 1])));
-		return fflush(stdout) == 0 ? WCH_EXIT_OK : WCH_EXIT_FAIL;
+		return wch_finish_stdout();
 	}
 	if (i == argc)
 		return wch_usage_error(&help, "--check needs at least one version");
@@ -68,7 +68,7 @@ int cmd_vercmp(int argc, char **argv)
 		if (!quiet)
 			printf("%s\n", argv[i]);
 	}
-	if (fflush(stdout) != 0)
+	if (wch_finish_stdout() != WCH_EXIT_OK)
 		return WCH_EXIT_FAIL;
 	return bad ? WCH_EXIT_FAIL : WCH_EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apk/package.h"
@@ -37,18 +38,21 @@ static const struct wch_cmd_help help = {
 	opts,
 };
 
-/* Loads the keys dirs; a missing default dir only means "no keys" (every
- * package is then untrusted), a missing -k dir is an error. */
 static int verify_one(const char *path, const struct wch_keyring *kr, bool allow_untrusted,
 		      struct wch_pkg_read_result *res, struct wch_err *err)
 {
 	struct wch_arena arena = WCH_ARENA_INIT;
 	struct wch_pkg_read_opts o = {0};
+	struct stat st;
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return wch_err_sys(err, errno, "cannot open");
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return wch_err_sys(err, EISDIR, "cannot read");
+	}
 	o.mode = allow_untrusted ? WCH_PKG_VERIFY_NONE : WCH_PKG_VERIFY_SIGNATURE;
 	o.keys = kr;
 	o.arena = &arena;
@@ -107,18 +111,22 @@ int cmd_verify(int argc, char **argv)
 		total++;
 		wch_err_init(&err);
 		if (verify_one(argv[i], &kr, allow_untrusted, &res, &err) == 0) {
-			if (!quiet)
-				printf("%s: OK%s\n", argv[i], res.trusted ? "" : " (untrusted)");
+			if (!quiet) {
+				wch_fput_safe(argv[i], stdout);
+				printf(": OK%s\n", res.trusted ? "" : " (untrusted)");
+			}
 			continue;
 		}
 		bad++;
-		printf("%s: %s\n", argv[i], err.msg[0] ? err.msg : wch_strerror(err.code));
+		/* one line per file, whatever bytes the name or the message hold */
+		wch_fput_safe(argv[i], stdout);
+		fputs(": ", stdout);
+		wch_fput_safe(err.msg[0] ? err.msg : wch_strerror(err.code), stdout);
+		fputc('\n', stdout);
 	}
 	wch_keyring_release(&kr);
-	if (fflush(stdout) != 0) {
-		wch_error("cannot write output: %s", strerror(errno));
+	if (wch_finish_stdout() != WCH_EXIT_OK)
 		return WCH_EXIT_FAIL;
-	}
 	if (bad) {
 		wch_error("%d of %d package%s failed verification", bad, total,
 			  total == 1 ? "" : "s");
