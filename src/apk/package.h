@@ -143,6 +143,18 @@ struct wch_pkg_read_result {
 int wch_package_read(struct wch_reader src, const struct wch_pkg_read_opts *o,
 		     struct wch_pkg_read_result *res, struct wch_err *err);
 
+/* The same for the file open at fd (borrowed, read from its offset). A
+ * regular file of at most WCH_PKG_MEM_MAX bytes is read whole and each gzip
+ * member inflated in one go (archive/gunzip.h memory mode, about twice as
+ * fast); pipes, larger files and control_only reads (which stop early) are
+ * streamed. Results and errors are the same either way. */
+int wch_package_read_fd(int fd, const struct wch_pkg_read_opts *o,
+			struct wch_pkg_read_result *res, struct wch_err *err);
+/* The same over a package held in memory (data[0..n), borrowed). */
+int wch_package_read_mem(const void *data, size_t n, const struct wch_pkg_read_opts *o,
+			 struct wch_pkg_read_result *res, struct wch_err *err);
+#define WCH_PKG_MEM_MAX (64u << 20)
+
 /* Is name a safe relative data path (the rules above)? */
 bool wch_package_path_safe(const char *name);
 

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "apk/pkginfo.h"
 #include "archive/gunzip.h"
@@ -334,7 +336,7 @@ static int add_script(struct pr *st, struct wch_tar_reader *tr, const struct wch
 			return wch_errf(err, -ENOMEM, "out of memory");
 	}
 	s = &res->scripts[res->nscripts];
-	char *data;
+	char *data = NULL;
 	int r = read_entry_data(tr, e, &data, st->o->arena, err);
 	if (r)
 		return prefixed(err, r, "script '%s'", e->name);
@@ -358,7 +360,7 @@ static int control_entry(struct pr *st, struct wch_tar_reader *tr, const struct 
 		return wch_errf(err, -WCH_E_TOO_BIG, "control part: more than %u entries",
 				WCH_PKG_CONTROL_ENTRIES_MAX);
 	if (strcmp(e->name, ".PKGINFO") == 0) {
-		char *text;
+		char *text = NULL;
 		if (res->pkg)
 			return wch_errf(err, -WCH_E_FORMAT, "control part: duplicate .PKGINFO");
 		if (e->type != WCH_TAR_REG)
@@ -572,7 +574,14 @@ static int tar_failed(struct pr *st, enum part last, int r, struct wch_err *err)
 	return prefixed(err, r, "%s", part_names[last]);
 }
 
-static int run(struct pr *st, struct wch_reader src, struct wch_err *err)
+/* The input: a stream, or a whole file in memory. */
+struct pkg_src {
+	struct wch_reader rd;
+	const void *mem;
+	size_t n;
+};
+
+static int run(struct pr *st, const struct pkg_src *src, struct wch_err *err)
 {
 	const struct wch_gunzip_cb cb = {on_member_bytes, on_boundary, st};
 	struct wch_tar_reader *tr = NULL;
@@ -580,7 +589,8 @@ static int run(struct pr *st, struct wch_reader src, struct wch_err *err)
 	enum part last;
 	int r;
 
-	r = wch_gunzip_new(&st->gz, src, &cb, WCH_PKG_INFLATE_MAX, err);
+	r = src->mem ? wch_gunzip_new_mem(&st->gz, src->mem, src->n, &cb, WCH_PKG_INFLATE_MAX, err)
+		     : wch_gunzip_new(&st->gz, src->rd, &cb, WCH_PKG_INFLATE_MAX, err);
 	if (r)
 		return r;
 	r = wch_tar_reader_new(&tr, wch_gunzip_reader(st->gz), err);
@@ -621,8 +631,8 @@ out:
 	return r;
 }
 
-int wch_package_read(struct wch_reader src, const struct wch_pkg_read_opts *o,
-		     struct wch_pkg_read_result *res, struct wch_err *err)
+static int read_pkg(const struct pkg_src *src, const struct wch_pkg_read_opts *o,
+		    struct wch_pkg_read_result *res, struct wch_err *err)
 {
 	struct pr *st;
 	bool id_on = false;
@@ -655,5 +665,70 @@ out:
 	wch_hash_release(&st->h_sig);
 	wch_hash_release(&st->h_data);
 	free(st);
+	return r;
+}
+
+int wch_package_read(struct wch_reader src, const struct wch_pkg_read_opts *o,
+		     struct wch_pkg_read_result *res, struct wch_err *err)
+{
+	const struct pkg_src ps = {src, NULL, 0};
+
+	return read_pkg(&ps, o, res, err);
+}
+
+int wch_package_read_mem(const void *data, size_t n, const struct wch_pkg_read_opts *o,
+			 struct wch_pkg_read_result *res, struct wch_err *err)
+{
+	const struct pkg_src ps = {{NULL, NULL}, data ? data : "", n};
+
+	return read_pkg(&ps, o, res, err);
+}
+
+/* Reads the rest of a regular file of the given size into a new buffer.
+ * Returns its length, or < 0 (the file changed size while being read). */
+static ssize_t slurp(int fd, size_t size, unsigned char **out, struct wch_err *err)
+{
+	unsigned char *p = malloc(size + 1);
+	size_t len = 0;
+	ssize_t got = 0;
+
+	*out = NULL;
+	if (!p)
+		return wch_errf(err, -ENOMEM, "out of memory");
+	/* One byte more than the size, to notice a file that grew. */
+	while (len <= size && (got = wch_fd_read(fd, p + len, size + 1 - len)) > 0)
+		len += (size_t)got;
+	if (got < 0 && len <= size) {
+		free(p);
+		return wch_err_sys(err, (int)-got, "read error");
+	}
+	if (len > size) {
+		free(p);
+		return wch_errf(err, -EIO, "file changed while it was read");
+	}
+	*out = p;
+	return (ssize_t)len;
+}
+
+int wch_package_read_fd(int fd, const struct wch_pkg_read_opts *o,
+			struct wch_pkg_read_result *res, struct wch_err *err)
+{
+	struct stat st;
+	unsigned char *p;
+	off_t at;
+	ssize_t n;
+	int r;
+
+	if (o->control_only || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (at = lseek(fd, 0, SEEK_CUR)) < 0 || at > st.st_size ||
+	    (uint64_t)(st.st_size - at) > WCH_PKG_MEM_MAX)
+		return wch_package_read(wch_reader_fd(&fd), o, res, err);
+	n = slurp(fd, (size_t)(st.st_size - at), &p, err);
+	if (n < 0) {
+		memset(res, 0, sizeof(*res));
+		return (int)n;
+	}
+	r = wch_package_read_mem(p, (size_t)n, o, res, err);
+	free(p);
 	return r;
 }

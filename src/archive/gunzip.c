@@ -8,6 +8,11 @@
  * postponed to the next read() (as apk does), so the consumer has taken
  * every decompressed byte of member k before it hears that k ended, and no
  * read() ever returns bytes of two members.
+ *
+ * In memory mode (wch_gunzip_new_mem) zs.next_in/avail_in simply point at
+ * the rest of the input. A member is first inflated whole by libdeflate
+ * into g->out and served from there; only if that fails is the same member
+ * inflated by zlib from the same place, as the streaming mode would.
  */
 #include "archive/gunzip.h"
 
@@ -15,6 +20,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 /* Large enough that zlib rarely waits for input; one syscall per 128 KiB. */
@@ -38,6 +44,12 @@ struct wch_gunzip {
 	bool started; /* current member's header has been checked */
 	z_stream zs;
 	unsigned char *in;
+	/* Memory mode: the inflated current member and how much of it was
+	 * returned; member_open is set once the member has been tried. */
+	struct libdeflate_decompressor *ld;
+	unsigned char *out;
+	size_t out_cap, out_len, out_off;
+	bool mem, member_open, serving;
 };
 
 static int gz_fail(struct wch_gunzip *g, int code)
@@ -112,6 +124,7 @@ static int gz_deliver_boundary(struct wch_gunzip *g, struct wch_err *err)
 	if (inflateReset(&g->zs) != Z_OK)
 		return wch_errf(err, -WCH_E_FORMAT, "cannot reset inflate state");
 	g->state = GZ_MEMBER;
+	g->member_open = false;
 	return 0;
 }
 
@@ -123,6 +136,69 @@ static int gz_inflate_error(struct wch_gunzip *g, int zr, struct wch_err *err)
 		return wch_errf(err, -ENOMEM, "out of memory");
 	return wch_errf(err, -WCH_E_FORMAT, "gzip member %u: invalid compressed data: %s",
 			g->members + 1, why);
+}
+
+/* FHCRC: libdeflate skips the header CRC instead of checking it. */
+static bool has_header_crc(const z_stream *zs)
+{
+	return zs->avail_in >= 4 && (zs->next_in[3] & 0x02);
+}
+
+/* Memory mode: inflates the member at zs.next_in whole with libdeflate.
+ * Returns 1 when it is now served from g->out, 0 when zlib must take this
+ * member (libdeflate refused it), < 0 on error. */
+static int gz_try_whole(struct wch_gunzip *g, struct wch_err *err)
+{
+	z_stream *zs = &g->zs;
+	size_t used, produced;
+	enum libdeflate_result lr;
+
+	if (has_header_crc(zs))
+		return 0;
+	for (;;) {
+		lr = libdeflate_gzip_decompress_ex(g->ld, zs->next_in, zs->avail_in, g->out,
+						   g->out_cap, &used, &produced);
+		if (lr != LIBDEFLATE_INSUFFICIENT_SPACE)
+			break;
+		if (g->out_cap >= WCH_GUNZIP_MEM_OUT_MAX ||
+		    (g->max_out && g->out_total + g->out_cap > g->max_out))
+			return 0; /* too big to hold: zlib streams it (and enforces max_out) */
+		free(g->out);
+		g->out_cap = g->out_cap > WCH_GUNZIP_MEM_OUT_MAX / 2 ? WCH_GUNZIP_MEM_OUT_MAX
+								      : g->out_cap * 2;
+		if (!(g->out = malloc(g->out_cap)))
+			return wch_errf(err, -ENOMEM, "out of memory");
+	}
+	if (lr != LIBDEFLATE_SUCCESS)
+		return 0;
+	if (g->max_out && g->out_total + produced > g->max_out)
+		return 0;
+	g->compressed += used;
+	if (g->cb.member_bytes)
+		g->cb.member_bytes(g->cb.ctx, zs->next_in, used);
+	zs->next_in += used;
+	zs->avail_in -= (uInt)used;
+	g->out_total += produced;
+	g->out_len = produced;
+	g->out_off = 0;
+	return 1;
+}
+
+/* Memory mode: the next bytes of a member held whole in g->out. */
+static ssize_t gz_serve(struct wch_gunzip *g, void *buf, size_t n)
+{
+	size_t k = g->out_len - g->out_off;
+
+	if (k > n)
+		k = n;
+	memcpy(buf, g->out + g->out_off, k);
+	g->out_off += k;
+	if (g->out_off == g->out_len) {
+		g->serving = false;
+		g->members++;
+		g->state = GZ_BOUNDARY;
+	}
+	return (ssize_t)k;
 }
 
 static ssize_t gz_read(void *ctx, void *buf, size_t n, struct wch_err *err)
@@ -148,6 +224,19 @@ static ssize_t gz_read(void *ctx, void *buf, size_t n, struct wch_err *err)
 			if (r <= 0)
 				return gz_fail(g, r ? r : -WCH_E_FORMAT);
 			g->started = true;
+		}
+		if (g->mem && !g->member_open) {
+			g->member_open = true;
+			r = gz_try_whole(g, err);
+			if (r < 0)
+				return gz_fail(g, r);
+			g->serving = r == 1;
+		}
+		if (g->serving) {
+			ssize_t k = gz_serve(g, buf, n);
+			if (k > 0)
+				return k;
+			continue; /* an empty member */
 		}
 		if (zs->avail_in == 0) {
 			ssize_t got = gz_fill(g, 1, err);
@@ -215,6 +304,49 @@ int wch_gunzip_new(struct wch_gunzip **out, struct wch_reader src, const struct 
 	return 0;
 }
 
+int wch_gunzip_new_mem(struct wch_gunzip **out, const void *data, size_t n,
+		       const struct wch_gunzip_cb *cb, uint64_t max_out, struct wch_err *err)
+{
+	const unsigned char *p = data;
+	struct wch_gunzip *g = calloc(1, sizeof(*g));
+	size_t hint = 0;
+
+	*out = NULL;
+	if (!g)
+		return wch_errf(err, -ENOMEM, "out of memory");
+	/* The last member's ISIZE sizes the buffer: in a package that is the
+	 * data member, by far the largest. A wrong value only costs a retry. */
+	if (n >= 18)
+		hint = (size_t)p[n - 4] | (size_t)p[n - 3] << 8 | (size_t)p[n - 2] << 16 |
+		       (size_t)p[n - 1] << 24;
+	g->out_cap = hint < (64u << 10)		   ? 64u << 10
+		     : hint > WCH_GUNZIP_MEM_OUT_MAX ? WCH_GUNZIP_MEM_OUT_MAX
+						     : hint;
+	g->ld = libdeflate_alloc_decompressor();
+	g->out = malloc(g->out_cap);
+	if (!g->ld || !g->out || inflateInit2(&g->zs, 15 + 16) != Z_OK) {
+		libdeflate_free_decompressor(g->ld);
+		free(g->out);
+		free(g);
+		return wch_errf(err, -ENOMEM, "out of memory");
+	}
+	if (cb)
+		g->cb = *cb;
+	g->max_out = max_out;
+	g->state = GZ_MEMBER;
+	g->mem = true;
+	g->src_eof = true;
+	g->zs.next_in = (unsigned char *)p; /* zlib's API is not const; it only reads */
+	/* zlib counts input in uInt: a larger buffer is refused up front. */
+	if (n > UINT_MAX) {
+		wch_gunzip_free(g);
+		return wch_errf(err, -WCH_E_TOO_BIG, "input of %zu bytes is too big", n);
+	}
+	g->zs.avail_in = (uInt)n;
+	*out = g;
+	return 0;
+}
+
 struct wch_reader wch_gunzip_reader(struct wch_gunzip *g)
 {
 	struct wch_reader r = {gz_read, g};
@@ -236,6 +368,8 @@ void wch_gunzip_free(struct wch_gunzip *g)
 	if (!g)
 		return;
 	inflateEnd(&g->zs);
+	libdeflate_free_decompressor(g->ld);
+	free(g->out);
 	free(g->in);
 	free(g);
 }

@@ -320,7 +320,7 @@ static int make_entry(struct wch_tar_reader *tr, char type, uint64_t size, struc
 	const unsigned char *h = tr->hdr;
 	struct wch_tar_entry *e = &tr->e;
 	struct tar_ext *x = &tr->ext;
-	uint64_t v;
+	uint64_t v = 0;
 	int r = 0;
 
 	wch_buf_reset(&tr->name);
@@ -404,7 +404,7 @@ static int read_trailer(struct wch_tar_reader *tr, struct wch_err *err)
 
 static int tar_next(struct wch_tar_reader *tr, struct wch_err *err)
 {
-	uint64_t size;
+	uint64_t size = 0;
 	ssize_t got;
 	int r;
 

@@ -404,7 +404,7 @@ static int show(const char *path, const struct wch_keyring *kr, bool allow_untru
 	o.arena = &arena;
 	o.entry = on_entry;
 	o.ctx = &fl;
-	r = wch_package_read(wch_reader_fd(&fd), &o, &res, err);
+	r = wch_package_read_fd(fd, &o, &res, err);
 	close(fd);
 	if (r) {
 		wch_err_prefix(err, "%s", path);

@@ -56,7 +56,7 @@ static int verify_one(const char *path, const struct wch_keyring *kr, bool allow
 	o.mode = allow_untrusted ? WCH_PKG_VERIFY_NONE : WCH_PKG_VERIFY_SIGNATURE;
 	o.keys = kr;
 	o.arena = &arena;
-	r = wch_package_read(wch_reader_fd(&fd), &o, res, err);
+	r = wch_package_read_fd(fd, &o, res, err);
 	close(fd);
 	wch_arena_release(&arena); /* res pointers die here; callers use flags only */
 	return r;

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -118,40 +119,73 @@ static int pubkey_parse(const unsigned char *pem, size_t n, const char *shown, E
 	return 0;
 }
 
-/* Adds pkey under name (copied); the ring takes pkey. A name already in
- * the ring keeps its first key, as a keys dir can hold a name only once. */
+static bool ensure_parsed(struct wch_pubkey *k);
+
+/* Appends a key under name (copied): a parsed pkey, or (pkey NULL) the PEM
+ * text to parse on first use. The ring takes pkey and pem. A name already
+ * held by a usable key keeps it, as a keys dir can hold a name only once
+ * (the earlier entry is parsed now to tell: names rarely repeat); one held
+ * by a file that is no key after all is taken over. */
 static int keyring_add(struct wch_keyring *kr, const char *name, EVP_PKEY *pkey,
-		       struct wch_err *err)
+		       unsigned char *pem, size_t pem_len, struct wch_err *err)
 {
 	struct wch_pubkey *k;
+	size_t i;
+	int r = 0;
 
-	if (wch_keyring_find(kr, name)) {
-		EVP_PKEY_free(pkey);
-		return 0;
-	}
+	for (i = 0; i < kr->n; i++)
+		if (strcmp(kr->keys[i].name, name) == 0 && ensure_parsed(&kr->keys[i]))
+			goto drop;
 	if (kr->n >= KEYRING_MAX) {
-		EVP_PKEY_free(pkey);
-		return wch_errf(err, -WCH_E_TOO_BIG, "more than %d keys", KEYRING_MAX);
+		r = wch_errf(err, -WCH_E_TOO_BIG, "more than %d keys", KEYRING_MAX);
+		goto drop;
 	}
 	if (kr->n == kr->cap) {
 		size_t cap = kr->cap ? 2 * kr->cap : 16;
 		k = realloc(kr->keys, cap * sizeof(*k));
 		if (!k) {
-			EVP_PKEY_free(pkey);
-			return wch_errf(err, -ENOMEM, "out of memory");
+			r = wch_errf(err, -ENOMEM, "out of memory");
+			goto drop;
 		}
 		kr->keys = k;
 		kr->cap = cap;
 	}
 	k = &kr->keys[kr->n];
+	memset(k, 0, sizeof(*k));
 	k->name = strdup(name);
 	if (!k->name) {
-		EVP_PKEY_free(pkey);
-		return wch_errf(err, -ENOMEM, "out of memory");
+		r = wch_errf(err, -ENOMEM, "out of memory");
+		goto drop;
 	}
 	k->pkey = pkey;
+	k->pem = pem;
+	k->pem_len = pem_len;
+	k->state = pkey ? 1 : 0;
 	kr->n++;
 	return 0;
+drop:
+	EVP_PKEY_free(pkey);
+	free(pem);
+	return r;
+}
+
+/* A key file from a directory: read now, parsed when first needed. Only a
+ * file that cannot be a PEM public key at all is refused here. */
+static int load_lazy(struct wch_keyring *kr, int dirfd, const char *path, const char *name,
+		     const char *shown, struct wch_err *err)
+{
+	unsigned char *pem;
+	size_t n;
+	int r;
+
+	r = wch_crypto_read_key_file(dirfd, path, shown, PUBKEY_FILE_MAX, &pem, &n, err);
+	if (r)
+		return r;
+	if (!strstr((const char *)pem, "-----BEGIN PUBLIC KEY-----")) {
+		free(pem);
+		return wch_errf(err, -WCH_E_FORMAT, "'%s' is not a PEM public key", shown);
+	}
+	return keyring_add(kr, name, NULL, pem, n, err);
 }
 
 static int load_at(struct wch_keyring *kr, int dirfd, const char *path, const char *name,
@@ -169,7 +203,7 @@ static int load_at(struct wch_keyring *kr, int dirfd, const char *path, const ch
 	free(pem);
 	if (r)
 		return r;
-	return keyring_add(kr, name, pkey, err);
+	return keyring_add(kr, name, pkey, NULL, 0, err);
 }
 
 int wch_keyring_load_file(struct wch_keyring *kr, const char *path, struct wch_err *err)
@@ -243,7 +277,7 @@ int wch_keyring_load_dir(struct wch_keyring *kr, const char *dir, struct wch_err
 			r = wch_errf(err, -ENOMEM, "out of memory");
 			break;
 		}
-		r = load_at(kr, dirfd(d), names[i], names[i], shown.p, &skip);
+		r = load_lazy(kr, dirfd(d), names[i], names[i], shown.p, &skip);
 		/* Not a key (a README, a sub-directory, a dangling link, a
 		 * private key, a DSA key): skip it, as apk would never find a
 		 * signature's key there either. */
@@ -262,12 +296,45 @@ out:
 	return r;
 }
 
+/* Lazy parses may happen on any thread that verifies. */
+static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Parses k if that was not tried yet; true if it is a usable key. */
+static bool ensure_parsed(struct wch_pubkey *k)
+{
+	EVP_PKEY *pkey;
+	int state;
+
+	pthread_mutex_lock(&parse_lock);
+	if (k->state == 0) {
+		k->state = pubkey_parse(k->pem, k->pem_len, k->name, &pkey, NULL) == 0 ? 1 : -1;
+		if (k->state == 1)
+			k->pkey = pkey;
+		else
+			ERR_clear_error();
+		free(k->pem);
+		k->pem = NULL;
+	}
+	state = k->state;
+	pthread_mutex_unlock(&parse_lock);
+	return state == 1;
+}
+
+size_t wch_keyring_count(const struct wch_keyring *kr)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < kr->n; i++)
+		n += ensure_parsed(&kr->keys[i]);
+	return n;
+}
+
 const struct wch_pubkey *wch_keyring_find(const struct wch_keyring *kr, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < kr->n; i++)
-		if (strcmp(kr->keys[i].name, name) == 0)
+		if (strcmp(kr->keys[i].name, name) == 0 && ensure_parsed(&kr->keys[i]))
 			return &kr->keys[i];
 	return NULL;
 }
@@ -278,6 +345,7 @@ void wch_keyring_release(struct wch_keyring *kr)
 
 	for (i = 0; i < kr->n; i++) {
 		free(kr->keys[i].name);
+		free(kr->keys[i].pem);
 		EVP_PKEY_free(kr->keys[i].pkey);
 	}
 	free(kr->keys);

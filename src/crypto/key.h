@@ -18,7 +18,13 @@
 
 struct wch_pubkey {
 	char *name; /* file name, no directory */
-	void *pkey; /* EVP_PKEY */
+	void *pkey; /* EVP_PKEY; NULL until parsed */
+	/* A key from a directory is kept as its PEM text and parsed the first
+	 * time a signature names it (OpenSSL 3 takes ~0.3 ms per key, and a
+	 * keys dir holds many keys of which a run uses one or two). */
+	unsigned char *pem;
+	size_t pem_len;
+	int state; /* 0 not parsed yet, 1 parsed, -1 not a usable key */
 };
 
 struct wch_keyring {
@@ -31,10 +37,15 @@ struct wch_keyring {
  * not parse are skipped; a missing dir is an error naming it). Files are
  * read in name order; FIFOs, folders, dangling links, private keys and
  * non-RSA keys are skipped. A name already in the ring keeps its first key
- * (also for wch_keyring_load_file). */
+ * (also for wch_keyring_load_file). The files are read now but parsed on
+ * first use by wch_keyring_find(), which skips the ones that turn out not to
+ * be RSA public keys, so the result is the same as parsing them all here. */
 int wch_keyring_load_dir(struct wch_keyring *kr, const char *dir, struct wch_err *err);
 /* Adds one key file; its name in the ring is the basename. Errors name it. */
 int wch_keyring_load_file(struct wch_keyring *kr, const char *path, struct wch_err *err);
+/* The first usable key of that name, parsing it if need be (thread-safe). */
+/* How many usable keys the ring holds (parses every one not parsed yet). */
+size_t wch_keyring_count(const struct wch_keyring *kr);
 const struct wch_pubkey *wch_keyring_find(const struct wch_keyring *kr, const char *name);
 void wch_keyring_release(struct wch_keyring *kr);
 /* Appends the key as PEM SubjectPublicKeyInfo (what apk reads). */

@@ -237,13 +237,11 @@ static int install_one(struct compose *c, const char *path, struct wch_err *err)
 	const struct wch_pkg *pkg = c->sol.pkgs[c->cur];
 	struct wch_pkg_read_opts ro = {0};
 	struct wch_pkg_read_result res;
-	struct wch_reader rd;
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return wch_err_sys(err, errno, "cannot open '%s'", path);
-	rd = wch_reader_fd(&fd);
 	/* A package from a signed index is bound to it by identity (§2.4); a
 	 * local file was already checked against the keys when loaded, and its
 	 * identity is now pinned too. */
@@ -256,7 +254,7 @@ static int install_one(struct compose *c, const char *path, struct wch_err *err)
 	ro.ctx = c;
 	r = c->sink->ops->begin_pkg(c->sink, pkg, err);
 	if (!r)
-		r = wch_package_read(rd, &ro, &res, err);
+		r = wch_package_read_fd(fd, &ro, &res, err);
 	close(fd);
 	if (!r)
 		r = c->sink->ops->end_pkg(c->sink, err);

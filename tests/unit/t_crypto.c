@@ -404,7 +404,7 @@ static void t_keyring_fixture_dir(void)
 	size_t i;
 
 	WT_OK(wch_keyring_load_dir(&kr, wt_fixture("alpine/keys"), &err));
-	WT_EQ(kr.n, 18); /* historical/ is a directory and is skipped */
+	WT_EQ(wch_keyring_count(&kr), 18); /* historical/ is a directory and is skipped */
 	WT_TRUE(wch_keyring_find(&kr, KEY6165) != NULL);
 	WT_TRUE(wch_keyring_find(&kr, "alpine-devel@lists.alpinelinux.org-66ba20fe.rsa.pub"));
 	WT_TRUE(wch_keyring_find(&kr, "alpine-devel@lists.alpinelinux.org-57a8ad0e.rsa.pub") ==
@@ -413,9 +413,9 @@ static void t_keyring_fixture_dir(void)
 		WT_TRUE(strcmp(kr.keys[i - 1].name, kr.keys[i].name) < 0);
 	/* Loading again adds nothing: names are unique in a ring. */
 	WT_OK(wch_keyring_load_dir(&kr, wt_fixture("alpine/keys"), &err));
-	WT_EQ(kr.n, 18);
+	WT_EQ(wch_keyring_count(&kr), 18);
 	WT_OK(wch_keyring_load_dir(&kr, wt_fixture("alpine/keys/historical"), &err));
-	WT_EQ(kr.n, 20);
+	WT_EQ(wch_keyring_count(&kr), 20);
 	wch_keyring_release(&kr);
 	WT_EQ(kr.n, 0);
 
@@ -748,8 +748,11 @@ static void t_keyring_skips_junk(void)
 	      0);
 
 	WT_OK(wch_keyring_load_dir(&kr, dir, &err));
-	WT_EQ(kr.n, 1);
-	WT_STREQ(kr.keys[0].name, "mine.rsa.pub");
+	WT_EQ(wch_keyring_count(&kr), 1);
+	WT_TRUE(wch_keyring_find(&kr, "mine.rsa.pub") != NULL);
+	WT_TRUE(wch_keyring_find(&kr, "ed25519.pub") == NULL);
+	WT_TRUE(wch_keyring_find(&kr, "truncated.pub") == NULL);
+	WT_TRUE(wch_keyring_find(&kr, "private.rsa") == NULL);
 
 	/* One file named on purpose is an error that names it. */
 	snprintf(p, sizeof(p), "%s/README", dir);
@@ -762,8 +765,26 @@ static void t_keyring_skips_junk(void)
 	snprintf(p, sizeof(p), "%s/nothere.pub", dir);
 	WT_EQ(wch_keyring_load_file(&kr, p, &err), -ENOENT);
 	WT_TRUE(strstr(err.msg, "nothere.pub") != NULL);
-	WT_EQ(kr.n, 1);
+	WT_EQ(wch_keyring_count(&kr), 1);
 	wch_keyring_release(&kr);
+
+	/* Keys are parsed lazily, yet a name whose first file is no key is
+	 * taken by a later real key of that name, as when all are parsed. */
+	{
+		char d2[4200];
+		snprintf(d2, sizeof(d2), "%s/keys2", wt_tmpdir());
+		WT_OK(mkdir(d2, 0700));
+		snprintf(p, sizeof(p), "%s/mine.rsa.pub", d2);
+		WT_OK(write_file(p, pubpem.p, pubpem.len));
+		snprintf(p, sizeof(p), "%s/ed25519.pub", d2);
+		WT_OK(write_file(p, pubpem.p, pubpem.len));
+		WT_OK(wch_keyring_load_dir(&kr, dir, &err));  /* ed25519.pub: not RSA */
+		WT_OK(wch_keyring_load_dir(&kr, d2, &err));   /* ed25519.pub: RSA */
+		WT_OK(wch_keyring_load_dir(&kr, dir, &err));  /* again: nothing new */
+		WT_TRUE(wch_keyring_find(&kr, "ed25519.pub") != NULL);
+		WT_EQ(wch_keyring_count(&kr), 2);
+		wch_keyring_release(&kr);
+	}
 	wch_buf_release(&pubpem);
 }
 

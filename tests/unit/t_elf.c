@@ -205,7 +205,7 @@ static void t_real_alpine(void)
 		const char *dir = extract(c->apk);
 
 		WT_TRUE(dir != NULL);
-		snprintf(path, sizeof(path), "%s/%s", dir, c->file);
+		WT_TRUE(snprintf(path, sizeof(path), "%s/%s", dir, c->file) < (int)sizeof(path));
 		wch_err_init(&e);
 		WT_OK(parse_path(path, &a, &info, &e));
 		WT_EQ(info.is64, c->is64);
@@ -285,7 +285,7 @@ static void t_fuzz_real(void)
 		int ok = 0, bad = 0;
 
 		WT_TRUE(dir != NULL);
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		WT_TRUE(snprintf(path, sizeof(path), "%s/%s", dir, files[i]) < (int)sizeof(path));
 		WT_OK(slurp(path, &b));
 		WT_OK(wch_elf_parse_mem(b.p, b.len, &a, &ref, NULL));
 		/* The same file through the fd path agrees. */
@@ -400,7 +400,7 @@ static void t_strip_foreign(void)
 	}
 	const char *dir = extract("alpine/apks/armhf/alpine-uboot-3.3.3-boot/musl-1.1.12-r3.apk");
 	WT_TRUE(dir != NULL);
-	snprintf(path, sizeof(path), "%s/lib/ld-musl-armhf.so.1", dir);
+	WT_TRUE(snprintf(path, sizeof(path), "%s/lib/ld-musl-armhf.so.1", dir) < (int)sizeof(path));
 	fd = open(path, O_RDONLY);
 	WT_TRUE(fd >= 0);
 	wch_err_init(&e);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_MEMBERS 16
 
@@ -52,16 +53,18 @@ static int rec_boundary(void *ctx, bool end, struct wch_err *err)
 	return 0;
 }
 
-/* Gunzips p[0..n) fully; returns the final read code (0 at clean end). */
-static int gunzip_all(const void *p, size_t n, struct rec *r, uint64_t max_out, struct wch_buf *out,
-		      struct wch_err *err)
+/* Gunzips p[0..n) fully, streaming (mem false) or in memory mode; returns
+ * the final read code (0 at clean end). */
+static int gunzip_mode(bool mem, const void *p, size_t n, struct rec *r, uint64_t max_out,
+		       struct wch_buf *out, struct wch_err *err)
 {
 	struct wch_mem_reader m;
 	struct wch_gunzip_cb cb = {rec_bytes, rec_boundary, r};
 	struct wch_gunzip *g;
 	char buf[70000];
 	ssize_t got;
-	int rc = wch_gunzip_new(&g, wch_reader_mem(&m, p, n), &cb, max_out, err);
+	int rc = mem ? wch_gunzip_new_mem(&g, p, n, &cb, max_out, err)
+		     : wch_gunzip_new(&g, wch_reader_mem(&m, p, n), &cb, max_out, err);
 
 	if (rc < 0)
 		return rc;
@@ -73,6 +76,14 @@ static int gunzip_all(const void *p, size_t n, struct rec *r, uint64_t max_out, 
 	}
 	wch_gunzip_free(g);
 	return (int)got;
+}
+
+static bool mem_mode; /* which mode gunzip_all() tests */
+
+static int gunzip_all(const void *p, size_t n, struct rec *r, uint64_t max_out, struct wch_buf *out,
+		      struct wch_err *err)
+{
+	return gunzip_mode(mem_mode, p, n, r, max_out, out, err);
 }
 
 /* Runs a shell command and captures its stdout. */
@@ -263,6 +274,128 @@ static void t_gunzip_bad_inputs_and_caps(void)
 	WT_EQ(r3.ends, 0);
 	wch_buf_release(&r3.bytes);
 	wch_buf_release(&file);
+}
+
+/* The tests above once more in memory mode. */
+static void t_gunzip_mem_mode_same_tests(void)
+{
+	mem_mode = true;
+	t_gunzip_truncated();
+	if (!wt_failed_now)
+		t_gunzip_corrupt_and_garbage();
+	if (!wt_failed_now)
+		t_gunzip_bad_inputs_and_caps();
+	mem_mode = false;
+}
+
+/* Equal; or, when reading failed, one a prefix of the other: how much of
+ * the member in which the error lies was returned first depends on how the
+ * input happened to be split (the streaming mode reads 128 KiB at a time),
+ * and a consumer drops it all anyway. */
+static bool same_or_prefix(const struct wch_buf *a, const struct wch_buf *b, bool failed)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+
+	if (!failed && a->len != b->len)
+		return false;
+	return n == 0 || memcmp(a->p, b->p, n) == 0;
+}
+
+/* Runs both modes over the same input; they must agree on everything a
+ * consumer can see: the return code and message, the bytes returned, and
+ * every callback (compressed bytes, boundaries and where they fell). */
+static int same_in_both_modes(const void *p, size_t n, uint64_t max_out, const char *what)
+{
+	struct wch_buf o1 = WCH_BUF_INIT, o2 = WCH_BUF_INIT;
+	struct rec r1 = {0}, r2 = {0};
+	struct wch_err e1, e2;
+	int c1, c2, bad = 0;
+
+	wch_err_init(&e1);
+	wch_err_init(&e2);
+	c1 = gunzip_mode(false, p, n, &r1, max_out, &o1, &e1);
+	c2 = gunzip_mode(true, p, n, &r2, max_out, &o2, &e2);
+	if (c1 != c2 || (c1 < 0 && strcmp(e1.msg, e2.msg) != 0))
+		bad = 1;
+	else if (!same_or_prefix(&o1, &o2, c1 < 0))
+		bad = 2;
+	else if (!same_or_prefix(&r1.bytes, &r2.bytes, c1 < 0))
+		bad = 3;
+	else if (r1.boundaries != r2.boundaries || r1.ends != r2.ends ||
+		 memcmp(r1.out_at, r2.out_at, sizeof(r1.out_at)))
+		bad = 4;
+	if (bad)
+		wt_fail(__FILE__, __LINE__, "%s: modes differ (%d): stream %d '%s', mem %d '%s'",
+			what, bad, c1, e1.msg, c2, e2.msg);
+	wch_buf_release(&o1);
+	wch_buf_release(&o2);
+	wch_buf_release(&r1.bytes);
+	wch_buf_release(&r2.bytes);
+	return bad;
+}
+
+static void t_gunzip_mem_mode_equals_streaming(void)
+{
+	struct wch_buf list = WCH_BUF_INIT, cmd = WCH_BUF_INIT;
+	char *line, *save = NULL, what[4200];
+	int files = 0;
+
+	wch_buf_addf(&cmd, "find '%s' '%s' -name '*.apk' -o -name '*.tar.gz' | LC_ALL=C sort",
+		     wt_fixture("alpine/apks"), wt_fixture("alpine/indexes"));
+	WT_OK(run_capture(cmd.p, &list));
+	for (line = strtok_r(list.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct wch_buf file = WCH_BUF_INIT;
+		size_t i;
+
+		WT_OK(load(line, &file));
+		WT_OK(same_in_both_modes(file.p, file.len, 0, line));
+		/* Every 20th package: flips spread over the file, cuts, a cap. */
+		if (files++ % 20 == 0 && file.len < (1u << 20)) {
+			for (i = 0; i < 24; i++) {
+				size_t pos = (file.len - 1) * i / 23;
+				file.p[pos] ^= 0x21;
+				snprintf(what, sizeof(what), "%s flipped at %zu", line, pos);
+				int b = same_in_both_modes(file.p, file.len, 0, what);
+				file.p[pos] ^= 0x21;
+				WT_OK(b);
+				snprintf(what, sizeof(what), "%s cut at %zu", line, pos);
+				WT_OK(same_in_both_modes(file.p, pos, 0, what));
+			}
+			WT_OK(same_in_both_modes(file.p, file.len, file.len, line));
+		}
+		wch_buf_release(&file);
+	}
+	WT_TRUE(files >= 290);
+	wch_buf_release(&list);
+	wch_buf_release(&cmd);
+}
+
+/* Header CRC (FHCRC): libdeflate skips it, so memory mode must hand such a
+ * member to zlib, which checks it. */
+static void t_gunzip_mem_mode_header_crc(void)
+{
+	/* gzip of "hi\n" with FHCRC set and a correct header CRC (python's
+	 * zlib.crc32 of the 10 header bytes, low 16 bits). */
+	unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x02, 0, 0, 0, 0, 0, 0x03, 0, 0,
+			      0xcb, 0xc8, 0xe4, 0x02, 0x00, 0x7a, 0x7a, 0x6f, 0xed, 0x03, 0, 0, 0};
+	unsigned crc = (unsigned)crc32(0, gz, 10);
+	struct wch_buf out = WCH_BUF_INIT;
+	struct wch_err err;
+	struct rec r = {0};
+
+	gz[10] = (unsigned char)crc;
+	gz[11] = (unsigned char)(crc >> 8);
+	WT_OK(same_in_both_modes(gz, sizeof(gz), 0, "FHCRC ok"));
+	WT_OK(gunzip_mode(true, gz, sizeof(gz), &r, 0, &out, &err));
+	WT_EQ(out.len, 3);
+	WT_MEMEQ(out.p, "hi\n", 3);
+	gz[10] ^= 1;
+	WT_OK(same_in_both_modes(gz, sizeof(gz), 0, "FHCRC bad"));
+	wch_buf_release(&r.bytes);
+	r = (struct rec){0};
+	WT_TRUE(gunzip_mode(true, gz, sizeof(gz), &r, 0, NULL, &err) < 0);
+	wch_buf_release(&r.bytes);
+	wch_buf_release(&out);
 }
 
 /* ---- gzip writer ---- */
@@ -459,6 +592,8 @@ static void t_gzip_write_error_is_reported(void)
 }
 
 WT_MAIN(WT(t_gunzip_every_fixture_apk), WT(t_gunzip_truncated), WT(t_gunzip_corrupt_and_garbage),
+	WT(t_gunzip_mem_mode_same_tests), WT(t_gunzip_mem_mode_equals_streaming),
+	WT(t_gunzip_mem_mode_header_crc),
 	WT(t_gunzip_bad_inputs_and_caps), WT(t_gzip_roundtrip_thread_independent),
 	WT(t_gzip_ratio_close_to_gzip_9), WT(t_gzip_buffer_and_levels),
 	WT(t_gzip_write_error_is_reported))

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define ISO "alpine/apks/x86_64/alpine-3.19.1-iso-boot"
@@ -133,6 +134,8 @@ static int rec_entry_end(void *ctx, const struct wch_tar_entry *e, struct wch_er
 	return 0;
 }
 
+static bool mem_mode; /* read_pkg() through wch_package_read_mem() */
+
 static int read_pkg(const void *p, size_t n, enum wch_pkg_verify mode,
 		    const struct wch_keyring *kr, const struct wch_checksum *id,
 		    struct wch_arena *a, struct rec *rec, struct wch_pkg_read_result *res,
@@ -152,6 +155,8 @@ static int read_pkg(const void *p, size_t n, enum wch_pkg_verify mode,
 		o.ctx = rec;
 	}
 	wch_err_init(err);
+	if (mem_mode)
+		return wch_package_read_mem(p, n, &o, res, err);
 	return wch_package_read(wch_reader_mem(&m, p, n), &o, res, err);
 }
 
@@ -747,6 +752,100 @@ static void t_bitflip_every_byte(void)
 	WT_EQ(bad, 0);
 }
 
+/* The whole-file path (libdeflate per member) against the streaming one:
+ * every fixture package verifies in both, and for every single-byte flip
+ * of a real package both give the same verdict and the same message. */
+static void t_every_fixture_apk_verifies_in_memory(void)
+{
+	mem_mode = true;
+	t_every_fixture_apk_verifies();
+	mem_mode = false;
+}
+
+static int read_both(const struct wch_buf *apk, const struct wch_keyring *kr, size_t at)
+{
+	struct wch_arena a1 = WCH_ARENA_INIT, a2 = WCH_ARENA_INIT;
+	struct wch_pkg_read_result r1, r2;
+	struct rec c1 = {.fail_at = -1}, c2 = {.fail_at = -1};
+	struct wch_err e1, e2;
+	int x1, x2, bad;
+
+	mem_mode = false;
+	x1 = read_pkg(apk->p, apk->len, WCH_PKG_VERIFY_SIGNATURE, kr, NULL, &a1, &c1, &r1, &e1);
+	mem_mode = true;
+	x2 = read_pkg(apk->p, apk->len, WCH_PKG_VERIFY_SIGNATURE, kr, NULL, &a2, &c2, &r2, &e2);
+	mem_mode = false;
+	bad = x1 != x2 || (x1 && strcmp(e1.msg, e2.msg)) || c1.entries != c2.entries ||
+	      c1.control_calls != c2.control_calls || r1.nfiles != r2.nfiles ||
+	      r1.file_size != r2.file_size || r1.complete != r2.complete;
+	if (bad)
+		wt_fail(__FILE__, __LINE__, "flip at %zu: stream %d '%s' (%d entries), mem %d '%s' (%d)",
+			at, x1, e1.msg, c1.entries, x2, e2.msg, c2.entries);
+	wch_buf_release(&c1.names);
+	wch_buf_release(&c2.names);
+	wch_arena_release(&a1);
+	wch_arena_release(&a2);
+	return bad;
+}
+
+static void t_memory_mode_same_verdicts(void)
+{
+	struct wch_buf apk = WCH_BUF_INIT;
+	struct wch_keyring kr = WCH_KEYRING_INIT;
+	size_t i;
+
+	WT_OK(slurp(wt_fixture(ISO "/alpine-base-3.19.1-r0.apk"), &apk));
+	WT_OK(wch_keyring_load_dir(&kr, wt_fixture("alpine/keys"), NULL));
+	WT_OK(read_both(&apk, &kr, SIZE_MAX));
+	for (i = 0; i < apk.len; i++) {
+		apk.p[i] ^= 0x20;
+		int bad = read_both(&apk, &kr, i);
+		apk.p[i] ^= 0x20;
+		WT_OK(bad);
+	}
+	/* Truncated anywhere. */
+	for (i = 0; i < apk.len; i += 7) {
+		size_t n = apk.len;
+		apk.len = i;
+		int bad = read_both(&apk, &kr, i);
+		apk.len = n;
+		WT_OK(bad);
+	}
+	wch_keyring_release(&kr);
+	wch_buf_release(&apk);
+}
+
+/* wch_package_read_fd() reads a regular file whole, and a pipe as a stream. */
+static void t_read_fd_file_and_pipe(void)
+{
+	struct wch_keyring kr = WCH_KEYRING_INIT;
+	struct wch_arena a = WCH_ARENA_INIT;
+	struct wch_pkg_read_opts o = {0};
+	struct wch_pkg_read_result res;
+	struct wch_err err;
+	char cmd[4200];
+	FILE *f;
+	int fd;
+
+	WT_OK(wch_keyring_load_dir(&kr, wt_fixture("alpine/keys"), NULL));
+	o.mode = WCH_PKG_VERIFY_SIGNATURE;
+	o.keys = &kr;
+	o.arena = &a;
+	fd = open(busybox(), O_RDONLY);
+	WT_TRUE(fd >= 0);
+	WT_OK(wch_package_read_fd(fd, &o, &res, &err));
+	close(fd);
+	WT_TRUE(res.complete && res.nfiles > 10 && res.datahash_ok);
+	snprintf(cmd, sizeof(cmd), "cat '%s'", busybox());
+	f = popen(cmd, "r");
+	WT_TRUE(f != NULL);
+	WT_OK(wch_package_read_fd(fileno(f), &o, &res, &err));
+	pclose(f);
+	WT_TRUE(res.complete && res.nfiles > 10 && res.datahash_ok);
+	wch_arena_release(&a);
+	wch_keyring_release(&kr);
+}
+
 static void t_path_safe(void)
 {
 	WT_TRUE(wch_package_path_safe("usr/bin/x"));
@@ -771,4 +870,6 @@ static void t_release_key(void)
 WT_MAIN(WT(t_iso_repo_against_index_and_gnu_tar), WT(t_every_fixture_apk_verifies),
 	WT(t_identity_mode), WT(t_untrusted_vs_allowed), WT(t_unsigned_real_package),
 	WT(t_tamper_real_package), WT(t_callbacks), WT(t_synth_signed_and_legacy),
-	WT(t_synth_broken), WT(t_bitflip_every_byte), WT(t_path_safe), WT(t_release_key))
+	WT(t_synth_broken), WT(t_bitflip_every_byte), WT(t_every_fixture_apk_verifies_in_memory),
+	WT(t_memory_mode_same_verdicts), WT(t_read_fd_file_and_pipe), WT(t_path_safe),
+	WT(t_release_key))
