@@ -3,6 +3,7 @@
  * resolved packages.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -107,6 +108,12 @@ static int run(struct compose_args *a)
 	int r, rc = WCH_EXIT_FAIL;
 
 	wch_err_init(&err);
+	/* Every package passes through buffers of a few MiB (the file, its
+	 * inflated members, the recorded content) that come and go package by
+	 * package: served from the heap and kept, they are reused instead of
+	 * being mapped and faulted in afresh each time (~10% of a compose). */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	wch_repos_init(&rs);
 	rs.warn = print_warning;
 	r = wch_repo_opts_open(&a->ro, &rs, &kr, true, &err);

@@ -12,6 +12,7 @@
 #include "apk/package.h"
 #include "fs/compose_db.h"
 #include "fs/owners.h"
+#include "fs/prefetch.h"
 #include "fs/sink_dir.h"
 #include "solver/solver.h"
 
@@ -26,6 +27,7 @@ struct compose {
 	struct wch_owners owners;
 	struct wch_compose_db db;
 	struct wch_compose_stats *stats;
+	struct wch_prefetch *prefetch; /* reads the plan's packages ahead */
 	/* The package being installed. */
 	size_t cur;
 	struct wch_compose_db_pkg *cur_db;
@@ -232,30 +234,24 @@ static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_r
 	return wch_compose_db_entry(&c->db, c->cur_db, &fixed, &slot->data, link_data, err);
 }
 
-static int install_one(struct compose *c, const char *path, struct wch_err *err)
+/* Installs package c->cur, which the prefetcher has read (or reads now):
+ * a package from a signed index is bound to it by identity (§2.4); a local
+ * file was already checked against the keys when loaded, and its identity
+ * is now pinned too. */
+static int install_one(struct compose *c, struct wch_err *err)
 {
 	const struct wch_pkg *pkg = c->sol.pkgs[c->cur];
 	struct wch_pkg_read_opts ro = {0};
 	struct wch_pkg_read_result res;
-	int fd, r;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return wch_err_sys(err, errno, "cannot open '%s'", path);
-	/* A package from a signed index is bound to it by identity (§2.4); a
-	 * local file was already checked against the keys when loaded, and its
-	 * identity is now pinned too. */
-	ro.mode = WCH_PKG_VERIFY_IDENTITY;
-	ro.identity = &pkg->identity;
-	ro.keys = c->o->keys;
-	ro.arena = &c->arena;
 	ro.control = on_control;
 	ro.entry = on_entry;
 	ro.ctx = c;
+	memset(&res, 0, sizeof(res));
 	r = c->sink->ops->begin_pkg(c->sink, pkg, err);
 	if (!r)
-		r = wch_package_read_fd(fd, &ro, &res, err);
-	close(fd);
+		r = wch_prefetch_replay(c->prefetch, c->cur, &ro, &res, err);
 	if (!r)
 		r = c->sink->ops->end_pkg(c->sink, err);
 	if (r)
@@ -317,10 +313,26 @@ int wch_compose_run(const struct wch_compose_opts *o, struct wch_sink *sink,
 		if (r)
 			goto out;
 	}
+	{
+		struct wch_prefetch_job *jobs = calloc(c.sol.n ? c.sol.n : 1, sizeof(*jobs));
+		if (!jobs) {
+			r = wch_errf(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < c.sol.n; i++) {
+			const struct wch_pkg *p = c.sol.pkgs[i];
+			jobs[i].path = p->repo >= 0 ? paths[i] : p->filename;
+			jobs[i].identity = &p->identity;
+			jobs[i].installed_size = p->installed_size;
+		}
+		r = wch_prefetch_start(&c.prefetch, jobs, c.sol.n, o->keys, err);
+		free(jobs);
+		if (r)
+			goto out;
+	}
 	for (i = 0; i < c.sol.n; i++) {
-		const char *path = c.sol.pkgs[i]->repo >= 0 ? paths[i] : c.sol.pkgs[i]->filename;
 		c.cur = i;
-		r = install_one(&c, path, err);
+		r = install_one(&c, err);
 		if (r)
 			goto out;
 		stats->npkgs++;
@@ -333,11 +345,13 @@ int wch_compose_run(const struct wch_compose_opts *o, struct wch_sink *sink,
 	stats->nspecial_skipped = 0;
 	r = sink->ops->commit(sink, err);
 out:
+	/* Before the paths it reads and the results the database points to. */
+	wch_compose_db_release(&c.db);
+	wch_prefetch_free(c.prefetch);
 	if (paths)
 		for (i = 0; i < c.sol.n; i++)
 			free(paths[i]);
 	free(paths);
-	wch_compose_db_release(&c.db);
 	wch_owners_release(&c.owners);
 	wch_solution_release(&c.sol);
 	free(c.locals);

@@ -1,11 +1,11 @@
 /*
  * HTTP(S) downloads with libcurl: verified TLS, redirects, timeouts,
  * retries with backoff, netrc, conditional requests and a progress bar.
- * This file is the only libcurl user.
+ * This file is the only libcurl user (loaded on first use, curl_api.h).
  */
 #include "repo/fetch.h"
+#include "repo/curl_api.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@
 
 struct wch_fetch {
 	struct wch_fetch_opts o;
+	const struct wch_curl_api *api;
 	CURL *curl;
 	char errbuf[CURL_ERROR_SIZE];
 	char *label;
@@ -92,15 +93,12 @@ char *wch_url_redact(const char *url)
 
 int wch_fetch_new(struct wch_fetch **out, const struct wch_fetch_opts *opts, struct wch_err *err)
 {
-	static bool global_done;
+	const struct wch_curl_api *api = wch_curl_api(err);
 	struct wch_fetch *f;
 
 	*out = NULL;
-	if (!global_done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return wch_errf(err, -WCH_E_NETWORK, "cannot initialise libcurl");
-		global_done = true;
-	}
+	if (!api)
+		return -WCH_E_NETWORK;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return wch_errf(err, -ENOMEM, "out of memory");
@@ -108,7 +106,8 @@ int wch_fetch_new(struct wch_fetch **out, const struct wch_fetch_opts *opts, str
 		f->o = *opts;
 	else
 		wch_fetch_opts_default(&f->o);
-	f->curl = curl_easy_init();
+	f->api = api;
+	f->curl = api->easy_init();
 	if (!f->curl) {
 		free(f);
 		return wch_errf(err, -ENOMEM, "cannot create a libcurl handle");
@@ -121,7 +120,7 @@ void wch_fetch_free(struct wch_fetch *f)
 {
 	if (!f)
 		return;
-	curl_easy_cleanup(f->curl);
+	f->api->easy_cleanup(f->curl);
 	free(f->label);
 	free(f);
 }
@@ -166,7 +165,7 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
 	struct wch_writer w;
 	long code = 0;
 
-	curl_easy_getinfo(x->f->curl, CURLINFO_RESPONSE_CODE, &code);
+	x->f->api->easy_getinfo(x->f->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200)
 		return n; /* error pages and 304 bodies are not the file */
 	if (x->f->o.max_size && x->got + n > x->f->o.max_size) {
@@ -276,11 +275,11 @@ static int setup(struct wch_fetch *f, const char *url, struct curl_slist *hdrs, 
 		ca = getenv("SSL_CERT_FILE");
 	if (!ca || !*ca)
 		ca = getenv("CURL_CA_BUNDLE");
-	curl_easy_reset(c);
+	f->api->easy_reset(c);
 #define SET(opt, val)                                                                      \
 	do {                                                                               \
 		if (r == CURLE_OK)                                                         \
-			r = curl_easy_setopt(c, opt, val);                                 \
+			r = f->api->easy_setopt(c, opt, val);                                 \
 	} while (0)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_ERRORBUFFER, f->errbuf);
@@ -324,7 +323,8 @@ static int setup(struct wch_fetch *f, const char *url, struct curl_slist *hdrs, 
 	return r == CURLE_OK ? 0 : -1;
 }
 
-static struct curl_slist *cond_headers(const struct wch_fetch_validators *v, bool *oom)
+static struct curl_slist *cond_headers(const struct wch_curl_api *api,
+				       const struct wch_fetch_validators *v, bool *oom)
 {
 	struct curl_slist *h = NULL, *t;
 	struct wch_buf b = WCH_BUF_INIT;
@@ -332,14 +332,14 @@ static struct curl_slist *cond_headers(const struct wch_fetch_validators *v, boo
 	*oom = false;
 	if (v && v->etag) {
 		if (wch_buf_addf(&b, "If-None-Match: %s", v->etag) ||
-		    !(t = curl_slist_append(h, b.p)))
+		    !(t = api->slist_append(h, b.p)))
 			goto oom;
 		h = t;
 	}
 	if (v && v->last_modified) {
 		wch_buf_reset(&b);
 		if (wch_buf_addf(&b, "If-Modified-Since: %s", v->last_modified) ||
-		    !(t = curl_slist_append(h, b.p)))
+		    !(t = api->slist_append(h, b.p)))
 			goto oom;
 		h = t;
 	}
@@ -348,7 +348,7 @@ static struct curl_slist *cond_headers(const struct wch_fetch_validators *v, boo
 oom:
 	*oom = true;
 	wch_buf_release(&b);
-	curl_slist_free_all(h);
+	api->slist_free_all(h);
 	return NULL;
 }
 
@@ -377,7 +377,7 @@ int wch_fetch_file(struct wch_fetch *f, const char *url, int dirfd, const char *
 		free(shown);
 		return r;
 	}
-	hdrs = cond_headers(v, &oom);
+	hdrs = cond_headers(f->api, v, &oom);
 	if (oom) {
 		free(shown);
 		return wch_errf(err, -ENOMEM, "out of memory");
@@ -408,8 +408,8 @@ int wch_fetch_file(struct wch_fetch *f, const char *url, int dirfd, const char *
 			r = wch_errf(err, -WCH_E_NETWORK, "cannot set up the transfer of %s", shown);
 			break;
 		}
-		cr = curl_easy_perform(f->curl);
-		curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &code);
+		cr = f->api->easy_perform(f->curl);
+		f->api->easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &code);
 		if (x.drew)
 			fputc('\n', stderr);
 		if (x.write_error < 0) {
@@ -417,7 +417,7 @@ int wch_fetch_file(struct wch_fetch *f, const char *url, int dirfd, const char *
 			wch_err_prefix(err, "cannot store %s", shown);
 		} else if (cr != CURLE_OK) {
 			r = wch_errf(err, -WCH_E_NETWORK, "cannot fetch %s: %s", shown,
-				     f->errbuf[0] ? f->errbuf : curl_easy_strerror(cr));
+				     f->errbuf[0] ? f->errbuf : f->api->easy_strerror(cr));
 			retry = transient_curl(cr);
 		} else if (code == 304 && v && (v->etag || v->last_modified)) {
 			r = WCH_FETCH_NOT_MODIFIED;
@@ -448,7 +448,7 @@ int wch_fetch_file(struct wch_fetch *f, const char *url, int dirfd, const char *
 		usleep((useconds_t)delay * 1000);
 		delay = delay > 30000 ? 60000 : delay * 2;
 	}
-	curl_slist_free_all(hdrs);
+	f->api->slist_free_all(hdrs);
 	free(shown);
 	return r;
 }

@@ -32,8 +32,15 @@ URL="https://127.0.0.1:$(cat port)/repo"
 expect_fail "unknown CA" env SSL_CERT_FILE=/nonexistent CURL_CA_BUNDLE= $W resolve -q --cache-dir c0 -X "$URL" -k "$KEYS" musl
 grep -q "$URL" err.txt || fail "TLS failure does not name the URL: $ERR"
 
-SSL_CERT_FILE=$PWD/ca.pem $W resolve -q --cache-dir cache -X "$URL" -k "$KEYS" alpine-base >plan.txt 2>err.txt \
+SSL_CERT_FILE=$PWD/ca.pem LD_DEBUG=libs LD_DEBUG_OUTPUT=$PWD/ld.https \
+	$W resolve -q --cache-dir cache -X "$URL" -k "$KEYS" alpine-base >plan.txt 2>err.txt \
 	|| fail "resolve over https: $(cat err.txt)"
+# libcurl is loaded for a download and only then (src/repo/curl_api.h).
+cat ld.https.* | grep -q 'calling init: .*libcurl' || fail "https resolve did not load libcurl"
+LD_DEBUG=libs LD_DEBUG_OUTPUT=$PWD/ld.local $W resolve -q -X "$PWD/www/repo" -k "$KEYS" \
+	--arch x86_64 musl >/dev/null || fail "local resolve"
+ls ld.local.* >/dev/null 2>&1 || fail "LD_DEBUG wrote nothing"
+! cat ld.local.* | grep -q 'libcurl' || fail "a local resolve loaded libcurl"
 [ "$(wc -l <plan.txt)" = 25 ] || fail "https plan has $(wc -l <plan.txt) lines"
 name=APKINDEX.$(printf %s "$URL/x86_64/APKINDEX.tar.gz" | sha1sum | cut -c1-8).tar.gz
 [ -f "cache/$name" ] || fail "index not cached as $name: $(ls cache)"
