@@ -19,24 +19,24 @@ struct wch_command {
 
 /* Keep in the order `witchery help` shows them. */
 static const struct wch_command commands[] = {
-	/* COMMAND TABLE: one row per subcommand (see src/cmd/cmd.h) */
-	{"keygen", cmd_keygen, "create an RSA signing key pair (like abuild-keygen -n)"},
-	{"buildapk", cmd_buildapk, "pack a folder into a signed Alpine .apk"},
-	{"vercmp", cmd_vercmp, "compare or validate Alpine version strings"},
-	{"verify", cmd_verify, "check signatures and checksums of .apk files"},
-	{"info", cmd_info, "show a package's metadata and files"},
-	{"resolve", cmd_resolve, "print the packages a request resolves to"},
-	{"index", cmd_index, "write a signed APKINDEX.tar.gz for .apk files"},
-	{"compose", cmd_compose, "write a root folder with exactly the resolved packages"},
-	{NULL, NULL, NULL},
+    /* COMMAND TABLE: one row per subcommand (see src/cmd/cmd.h) */
+    {"keygen", cmd_keygen, "create an RSA signing key pair (like abuild-keygen -n)"},
+    {"buildapk", cmd_buildapk, "pack a folder into a signed Alpine .apk"},
+    {"vercmp", cmd_vercmp, "compare or validate Alpine version strings"},
+    {"verify", cmd_verify, "check signatures and checksums of .apk files"},
+    {"info", cmd_info, "show a package's metadata and files"},
+    {"resolve", cmd_resolve, "print the packages a request resolves to"},
+    {"index", cmd_index, "write a signed APKINDEX.tar.gz for .apk files"},
+    {"compose", cmd_compose, "write a root folder with exactly the resolved packages"},
+    {NULL, NULL, NULL},
 };
 
 /* Names the binary may be called by, mapped to compatibility entry points. */
 static const struct wch_command multicall[] = {
-	/* MULTICALL TABLE */
-	{"witchery-compose", cmd_compose_compat, NULL},
-	{"witchery-buildapk", cmd_buildapk_compat, NULL},
-	{NULL, NULL, NULL},
+    /* MULTICALL TABLE */
+    {"witchery-compose", cmd_compose_compat, NULL},
+    {"witchery-buildapk", cmd_buildapk_compat, NULL},
+    {NULL, NULL, NULL},
 };
 
 static void print_help(FILE *f)

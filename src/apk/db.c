@@ -174,8 +174,8 @@ int wch_db_add_file(struct wch_db *db, struct wch_db_pkg *dp, const char *path,
 }
 
 static const char *const script_names[WCH_SCRIPT_MAX] = {
-	"pre-install", "post-install", "pre-deinstall", "post-deinstall",
-	"pre-upgrade", "post-upgrade", "trigger",
+    "pre-install", "post-install", "pre-deinstall", "post-deinstall",
+    "pre-upgrade", "post-upgrade", "trigger",
 };
 
 const char *wch_db_script_name(enum wch_db_script_type t)
@@ -193,8 +193,8 @@ int wch_db_script_type(const char *name)
 	return -1;
 }
 
-int wch_db_add_script(struct wch_db *db, struct wch_db_pkg *dp, const char *type,
-		      const void *data, size_t len, struct wch_err *err)
+int wch_db_add_script(struct wch_db *db, struct wch_db_pkg *dp, const char *type, const void *data,
+		      size_t len, struct wch_err *err)
 {
 	int t = wch_db_script_type(type);
 	unsigned char *copy;
@@ -360,8 +360,7 @@ int wch_db_write_world(const struct wch_db *db, struct wch_buf *out)
 	return r;
 }
 
-int wch_db_script_entry_name(const struct wch_pkg *p, enum wch_db_script_type t,
-			     struct wch_buf *b)
+int wch_db_script_entry_name(const struct wch_pkg *p, enum wch_db_script_type t, struct wch_buf *b)
 {
 	char cs[64];
 
@@ -419,8 +418,7 @@ struct reader {
 	unsigned replaces_priority;
 };
 
-static bool parse_uint(const char **s, const char *end, unsigned base, unsigned max,
-		       unsigned *out)
+static bool parse_uint(const char **s, const char *end, unsigned base, unsigned max, unsigned *out)
 {
 	unsigned long long x = 0;
 	const char *p = *s;
@@ -577,8 +575,8 @@ static int rd_pkg(void *ctx, struct wch_pkg *p, struct wch_err *err)
 int wch_db_read_installed(struct wch_db *db, const char *text, size_t n, struct wch_err *err)
 {
 	struct reader rd = {.db = db};
-	struct wch_index_cb cb = {.pkg = rd_pkg, .extra = rd_extra, .ctx = &rd,
-				  .begin = rd_begin, .unknown = rd_unknown};
+	struct wch_index_cb cb = {
+	    .pkg = rd_pkg, .extra = rd_extra, .ctx = &rd, .begin = rd_begin, .unknown = rd_unknown};
 
 	return wch_index_text_parse(&db->arena, text, n, &cb, err);
 }

@@ -39,13 +39,13 @@ struct wch_db_acl {
 };
 
 struct wch_db_file {
-	const char *name;          /* base name inside its directory */
+	const char *name; /* base name inside its directory */
 	struct wch_db_acl acl;
-	struct wch_checksum csum;  /* Z:, len 0 = none */
+	struct wch_checksum csum; /* Z:, len 0 = none */
 };
 
 struct wch_db_dir {
-	const char *name;          /* no leading or trailing '/'; "" = the root */
+	const char *name; /* no leading or trailing '/'; "" = the root */
 	struct wch_db_acl acl;
 	struct wch_db_file *files;
 	size_t nfiles, cap;
@@ -64,11 +64,11 @@ enum wch_db_script_type {
 };
 
 struct wch_db_pkg {
-	struct wch_pkg *pkg;       /* borrowed; replaces, replaces_priority and
-				    * triggers are taken from here */
-	const char *repo_tag;      /* s: tag name without '@', NULL if none */
-	const char *broken;        /* f: flag letters (f s x S), NULL if none */
-	struct wch_db_dir *dirs;   /* in archive order */
+	struct wch_pkg *pkg;	 /* borrowed; replaces, replaces_priority and
+				  * triggers are taken from here */
+	const char *repo_tag;	 /* s: tag name without '@', NULL if none */
+	const char *broken;	 /* f: flag letters (f s x S), NULL if none */
+	struct wch_db_dir *dirs; /* in archive order */
 	size_t ndirs, cap;
 	struct {
 		const unsigned char *data; /* NULL = no such script */
@@ -80,7 +80,7 @@ struct wch_db {
 	struct wch_arena arena;
 	struct wch_db_pkg **pkgs;
 	size_t npkgs, cap;
-	struct wch_deps world;     /* etc/apk/world; strings in arena */
+	struct wch_deps world; /* etc/apk/world; strings in arena */
 };
 
 void wch_db_init(struct wch_db *db);
@@ -103,8 +103,8 @@ int wch_db_add_file(struct wch_db *db, struct wch_db_pkg *dp, const char *path,
 		    struct wch_err *err);
 /* Stores a copy of a script (type by name: "post-install", ...). Unknown
  * names are -WCH_E_UNSUPPORTED. */
-int wch_db_add_script(struct wch_db *db, struct wch_db_pkg *dp, const char *type,
-		      const void *data, size_t len, struct wch_err *err);
+int wch_db_add_script(struct wch_db *db, struct wch_db_pkg *dp, const char *type, const void *data,
+		      size_t len, struct wch_err *err);
 const char *wch_db_script_name(enum wch_db_script_type t);
 int wch_db_script_type(const char *name); /* -1 if unknown */
 
@@ -123,18 +123,15 @@ int wch_db_write_triggers(const struct wch_db *db, struct wch_buf *out);
 int wch_db_write_world(const struct wch_db *db, struct wch_buf *out);
 /* scripts.tar entry name "<name>-<version>.<identity>.<type>" (§6.3) into
  * b. */
-int wch_db_script_entry_name(const struct wch_pkg *p, enum wch_db_script_type t,
-			     struct wch_buf *b);
+int wch_db_script_entry_name(const struct wch_pkg *p, enum wch_db_script_type t, struct wch_buf *b);
 /* lib/apk/db/scripts.tar (§6.3): GNU-style tar, mode 0755, root:root,
  * mtime = build time, packages in model order, types in enum order. */
-int wch_db_write_scripts(const struct wch_db *db, struct wch_writer out,
-			 struct wch_err *err);
+int wch_db_write_scripts(const struct wch_db *db, struct wch_writer out, struct wch_err *err);
 
 /* Reads lib/apk/db/installed text into db (appending, in file order).
  * Unknown letters and lines out of place (R: before F:, a:/Z: before R:,
  * M: before F:) are -WCH_E_FORMAT naming the line, as apk refuses them. */
-int wch_db_read_installed(struct wch_db *db, const char *text, size_t n,
-			  struct wch_err *err);
+int wch_db_read_installed(struct wch_db *db, const char *text, size_t n, struct wch_err *err);
 /* Reads a triggers file: attaches the globs to the package with that
  * identity (lines for unknown packages are ignored, as apk does). */
 int wch_db_read_triggers(struct wch_db *db, const char *text, size_t n, struct wch_err *err);

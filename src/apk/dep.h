@@ -21,8 +21,8 @@ struct wch_dep {
 	const char *name;    /* never NULL */
 	const char *version; /* NULL when op == 0 */
 	const char *tag;     /* without '@', NULL if none */
-	unsigned op;         /* WCH_VER_* bits; 0 = any version */
-	bool conflict;       /* leading '!' */
+	unsigned op;	     /* WCH_VER_* bits; 0 = any version */
+	bool conflict;	     /* leading '!' */
 };
 
 struct wch_deps {

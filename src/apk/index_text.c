@@ -22,7 +22,7 @@ struct parser {
 	struct wch_err *err;
 	struct wch_pkg *p; /* stanza being read, NULL between stanzas */
 	size_t lineno;
-	bool has_nul;      /* NULs in the text: no in-place name fast path */
+	bool has_nul; /* NULs in the text: no in-place name fast path */
 };
 
 static int oom(struct wch_err *err)
@@ -57,8 +57,8 @@ static int bad_line(struct parser *ps, char letter, const char *why)
  * unless it holds one of the bytes that make wch_dep_parse() work. */
 enum { DC_NAME, DC_SPACE, DC_SPECIAL };
 static const unsigned char dep_class[256] = {
-	[0] = DC_SPECIAL, [' '] = DC_SPACE, ['<'] = DC_SPECIAL, ['>'] = DC_SPECIAL,
-	['='] = DC_SPECIAL, ['~'] = DC_SPECIAL, ['@'] = DC_SPECIAL, ['!'] = DC_SPECIAL,
+    [0] = DC_SPECIAL,	[' '] = DC_SPACE,   ['<'] = DC_SPECIAL, ['>'] = DC_SPECIAL,
+    ['='] = DC_SPECIAL, ['~'] = DC_SPECIAL, ['@'] = DC_SPECIAL, ['!'] = DC_SPECIAL,
 };
 
 /* apk_blob_pull_deps() semantics (§5.2, §7.1): tokens separated by runs
@@ -127,8 +127,7 @@ static bool deps_add(struct parser *ps, struct wch_deps *d, struct wch_view v, i
 	return ok;
 }
 
-static int num_field(struct parser *ps, char letter, struct wch_view v, uint64_t max,
-		     uint64_t *out)
+static int num_field(struct parser *ps, char letter, struct wch_view v, uint64_t max, uint64_t *out)
 {
 	return parse_u64(v, max, out) ? 0 : bad_line(ps, letter, "invalid number");
 }
@@ -149,21 +148,43 @@ static int field(struct parser *ps, char letter, struct wch_view v)
 	int r = 0;
 
 	switch (letter) {
-	case 'P': p->name = s; break;
-	case 'V': p->version = s; break;
-	case 'A': p->arch = s; break;
-	case 'T': p->description = s; break;
-	case 'U': p->url = s; break;
-	case 'L': p->license = s; break;
-	case 'o': p->origin = s; break;
-	case 'm': p->maintainer = s; break;
-	case 'c': p->commit = s; break;
+	case 'P':
+		p->name = s;
+		break;
+	case 'V':
+		p->version = s;
+		break;
+	case 'A':
+		p->arch = s;
+		break;
+	case 'T':
+		p->description = s;
+		break;
+	case 'U':
+		p->url = s;
+		break;
+	case 'L':
+		p->license = s;
+		break;
+	case 'o':
+		p->origin = s;
+		break;
+	case 'm':
+		p->maintainer = s;
+		break;
+	case 'c':
+		p->commit = s;
+		break;
 	case 'C':
 		if (wch_checksum_parse(v, &p->identity) < 0)
 			return bad_line(ps, letter, "invalid checksum");
 		break;
-	case 'S': r = num_field(ps, letter, v, UINT64_MAX, &p->file_size); break;
-	case 'I': r = num_field(ps, letter, v, UINT64_MAX, &p->installed_size); break;
+	case 'S':
+		r = num_field(ps, letter, v, UINT64_MAX, &p->file_size);
+		break;
+	case 'I':
+		r = num_field(ps, letter, v, UINT64_MAX, &p->installed_size);
+		break;
 	case 't':
 		r = num_field(ps, letter, v, INT64_MAX, &x);
 		p->build_time = (int64_t)x;
@@ -186,8 +207,15 @@ static int field(struct parser *ps, char letter, struct wch_view v)
 		if (!deps_add(ps, &p->install_if, v, &r))
 			p->install_if.n = 0;
 		break;
-	case 'F': case 'M': case 'R': case 'Z': case 'r': case 'q':
-	case 'a': case 's': case 'f':
+	case 'F':
+	case 'M':
+	case 'R':
+	case 'Z':
+	case 'r':
+	case 'q':
+	case 'a':
+	case 's':
+	case 'f':
 		if (ps->cb->extra)
 			r = located(ps, ps->cb->extra(ps->cb->ctx, letter, v, ps->err));
 		break;
@@ -329,8 +357,9 @@ int wch_index_text_write_pkg(const struct wch_pkg *p, struct wch_buf *out)
 	r = r ? r : add_line(out, 'V', p->version);
 	if (p->arch)
 		r = r ? r : add_line(out, 'A', p->arch);
-	r = r ? r : wch_buf_addf(out, "S:%" PRIu64 "\nI:%" PRIu64 "\n", p->file_size,
-				 p->installed_size);
+	r = r ? r
+	      : wch_buf_addf(out, "S:%" PRIu64 "\nI:%" PRIu64 "\n", p->file_size,
+			     p->installed_size);
 	/* T, U and L are written even when empty. */
 	r = r ? r : add_line(out, 'T', p->description);
 	r = r ? r : add_line(out, 'U', p->url);

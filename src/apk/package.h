@@ -59,12 +59,12 @@
 #include "util/err.h"
 #include "util/io.h"
 
-#define WCH_PKG_PKGINFO_MAX (1u << 20)
-#define WCH_PKG_SCRIPT_MAX (1u << 20)
-#define WCH_PKG_SIG_MAX 8192u
+#define WCH_PKG_PKGINFO_MAX	    (1u << 20)
+#define WCH_PKG_SCRIPT_MAX	    (1u << 20)
+#define WCH_PKG_SIG_MAX		    8192u
 #define WCH_PKG_CONTROL_ENTRIES_MAX 256u
-#define WCH_PKG_DATA_ENTRIES_MAX (4u << 20)
-#define WCH_PKG_INFLATE_MAX (64ull << 30)
+#define WCH_PKG_DATA_ENTRIES_MAX    (4u << 20)
+#define WCH_PKG_INFLATE_MAX	    (64ull << 30)
 
 enum wch_pkg_verify {
 	/* apk verify: a .SIGN entry whose key is in keys must verify the
@@ -84,9 +84,9 @@ struct wch_pkg_read_result;
 
 struct wch_pkg_read_opts {
 	enum wch_pkg_verify mode;
-	const struct wch_keyring *keys;          /* SIGNATURE/NONE; may be NULL */
-	const struct wch_checksum *identity;     /* IDENTITY mode: required */
-	struct wch_arena *arena;                 /* required: res strings, pkg */
+	const struct wch_keyring *keys;	     /* SIGNATURE/NONE; may be NULL */
+	const struct wch_checksum *identity; /* IDENTITY mode: required */
+	struct wch_arena *arena;	     /* required: res strings, pkg */
 	/* Stop after the control part is verified (like `apk index`, which
 	 * never reads the data, §2.4); datahash and files are not checked and
 	 * res->file_size is only what was read. Ignored for legacy packages,
@@ -106,36 +106,36 @@ struct wch_pkg_read_opts {
 
 /* An install script from the control part (§4.1). */
 struct wch_pkg_script {
-	const char *name;  /* as stored, e.g. ".post-install" */
-	const char *data;  /* NUL-terminated copy (may contain NULs) */
+	const char *name; /* as stored, e.g. ".post-install" */
+	const char *data; /* NUL-terminated copy (may contain NULs) */
 	size_t len;
-	unsigned mode;     /* permission bits from the tar header */
+	unsigned mode; /* permission bits from the tar header */
 };
 
 /* Everything lives in opts->arena. Filled progressively: fields of the
  * control part are valid from the control() callback on. */
 struct wch_pkg_read_result {
-	struct wch_pkg *pkg;        /* parsed .PKGINFO; identity and file_size set */
+	struct wch_pkg *pkg; /* parsed .PKGINFO; identity and file_size set */
 	/* The signature that decided (the first with a known key), or else the
 	 * first one seen; "" / NULL for an unsigned package. */
-	char sig_type[8];           /* "RSA", "RSA256", "RSA512", "DSA", "" */
-	const char *sig_key;        /* key file name from .SIGN.<type>.<key> */
-	unsigned nsignatures;       /* .SIGN entries seen */
-	bool signature_ok;          /* a signature verified with a known key */
-	bool trusted;               /* signature_ok, or identity matched */
-	bool legacy;                /* no datahash: hashes cover control+data */
-	bool control_verified;      /* the control part passed the mode's check */
-	bool datahash_ok;           /* SHA-256(data) == datahash (or legacy ok) */
-	bool complete;              /* the whole file was read and verified */
+	char sig_type[8];	      /* "RSA", "RSA256", "RSA512", "DSA", "" */
+	const char *sig_key;	      /* key file name from .SIGN.<type>.<key> */
+	unsigned nsignatures;	      /* .SIGN entries seen */
+	bool signature_ok;	      /* a signature verified with a known key */
+	bool trusted;		      /* signature_ok, or identity matched */
+	bool legacy;		      /* no datahash: hashes cover control+data */
+	bool control_verified;	      /* the control part passed the mode's check */
+	bool datahash_ok;	      /* SHA-256(data) == datahash (or legacy ok) */
+	bool complete;		      /* the whole file was read and verified */
 	struct wch_checksum identity; /* C: SHA-1 of the control member (§2.2) */
 	unsigned char data_sha256[32];
-	unsigned data_members;      /* gzip members in the data part (1 normally) */
-	size_t nfiles;              /* data entries passed to entry() */
-	size_t nignored;            /* top-level '.' data entries not passed on */
-	uint64_t data_bytes;        /* sum of regular file sizes */
+	unsigned data_members; /* gzip members in the data part (1 normally) */
+	size_t nfiles;	       /* data entries passed to entry() */
+	size_t nignored;       /* top-level '.' data entries not passed on */
+	uint64_t data_bytes;   /* sum of regular file sizes */
 	struct wch_pkg_script *scripts;
 	size_t nscripts;
-	uint64_t file_size;         /* compressed bytes read */
+	uint64_t file_size; /* compressed bytes read */
 };
 
 /* Reads and verifies one package from src (borrowed). res is zeroed first.
@@ -148,8 +148,8 @@ int wch_package_read(struct wch_reader src, const struct wch_pkg_read_opts *o,
  * member inflated in one go (archive/gunzip.h memory mode, about twice as
  * fast); pipes, larger files and control_only reads (which stop early) are
  * streamed. Results and errors are the same either way. */
-int wch_package_read_fd(int fd, const struct wch_pkg_read_opts *o,
-			struct wch_pkg_read_result *res, struct wch_err *err);
+int wch_package_read_fd(int fd, const struct wch_pkg_read_opts *o, struct wch_pkg_read_result *res,
+			struct wch_err *err);
 /* The same over a package held in memory (data[0..n), borrowed). */
 int wch_package_read_mem(const void *data, size_t n, const struct wch_pkg_read_opts *o,
 			 struct wch_pkg_read_result *res, struct wch_err *err);

@@ -32,8 +32,8 @@ static const char *const part_names[] = {"signature part", "control part", "data
 
 /* apk-format §4.1 */
 static const char *const script_names[] = {
-	".pre-install", ".post-install", ".pre-deinstall", ".post-deinstall",
-	".pre-upgrade", ".post-upgrade", ".trigger",
+    ".pre-install", ".post-install", ".pre-deinstall", ".post-deinstall",
+    ".pre-upgrade", ".post-upgrade", ".trigger",
 };
 #define NSCRIPT_TYPES (sizeof(script_names) / sizeof(script_names[0]))
 
@@ -163,9 +163,10 @@ static int verify_control(struct pr *st)
 	if (st->key) {
 		struct wch_err ignored;
 		if (!st->sig_on)
-			return cb_fail(st, -WCH_E_SIG_INVALID,
-				       "bad signature (key %s): signature not in its own gzip member",
-				       res->sig_key);
+			return cb_fail(
+			    st, -WCH_E_SIG_INVALID,
+			    "bad signature (key %s): signature not in its own gzip member",
+			    res->sig_key);
 		if (wch_verify_digest(st->key, st->sig_alg, st->c_sig, wch_hash_len(st->sig_alg),
 				      st->sig, st->siglen, &ignored) < 0)
 			return cb_fail(st, -WCH_E_SIG_INVALID, "bad signature (key %s, %s)",
@@ -273,8 +274,10 @@ static int sig_entry(struct pr *st, struct wch_tar_reader *tr, const struct wch_
 	static const struct {
 		const char *prefix;
 		enum wch_hash_alg alg;
-	} types[] = {{"RSA512.", WCH_HASH_SHA512}, {"RSA256.", WCH_HASH_SHA256},
-		     {"RSA.", WCH_HASH_SHA1}, {"DSA.", WCH_HASH_SHA1}};
+	} types[] = {{"RSA512.", WCH_HASH_SHA512},
+		     {"RSA256.", WCH_HASH_SHA256},
+		     {"RSA.", WCH_HASH_SHA1},
+		     {"DSA.", WCH_HASH_SHA1}};
 	struct wch_pkg_read_result *res = st->res;
 	const char *rest = e->name + 6; /* after ".SIGN." */
 	const struct wch_pubkey *k = NULL;
@@ -639,8 +642,8 @@ static int read_pkg(const struct pkg_src *src, const struct wch_pkg_read_opts *o
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	if (!o->arena || (o->mode == WCH_PKG_VERIFY_IDENTITY && (!o->identity ||
-							      !o->identity->len)))
+	if (!o->arena ||
+	    (o->mode == WCH_PKG_VERIFY_IDENTITY && (!o->identity || !o->identity->len)))
 		return wch_errf(err, -EINVAL, "package read: missing arena or identity");
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -710,8 +713,8 @@ static ssize_t slurp(int fd, size_t size, unsigned char **out, struct wch_err *e
 	return (ssize_t)len;
 }
 
-int wch_package_read_fd(int fd, const struct wch_pkg_read_opts *o,
-			struct wch_pkg_read_result *res, struct wch_err *err)
+int wch_package_read_fd(int fd, const struct wch_pkg_read_opts *o, struct wch_pkg_read_result *res,
+			struct wch_err *err)
 {
 	struct stat st;
 	unsigned char *p;

@@ -20,9 +20,9 @@ struct wch_pkg {
 	const char *name, *version, *arch;
 	const char *description, *url, *license;
 	const char *origin, *maintainer, *commit, *packager;
-	uint64_t file_size;      /* S: size of the .apk file, 0 if unknown */
+	uint64_t file_size;	 /* S: size of the .apk file, 0 if unknown */
 	uint64_t installed_size; /* I: / .PKGINFO size */
-	int64_t build_time;      /* t: / builddate */
+	int64_t build_time;	 /* t: / builddate */
 	unsigned provider_priority, replaces_priority;
 	struct wch_deps depends, provides, install_if, replaces;
 	const char **triggers;

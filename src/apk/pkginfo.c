@@ -112,8 +112,8 @@ static int bad_value(struct wch_err *err, struct wch_view key, struct wch_view v
 			(int)(v.n > 80 ? 80 : v.n), v.p);
 }
 
-static int add_field(struct wch_arena *a, struct wch_pkg *p, struct wch_view key,
-		     struct wch_view v, struct wch_err *err)
+static int add_field(struct wch_arena *a, struct wch_pkg *p, struct wch_view key, struct wch_view v,
+		     struct wch_err *err)
 {
 	uint64_t x;
 

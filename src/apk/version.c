@@ -61,9 +61,9 @@ static void next_class(enum tok *t, struct cursor *s)
 		s->n--;
 	}
 	/* Going back to a lower class is only allowed for these three steps. */
-	if (n < *t && !((n == TOK_DOT_DIGIT && *t == TOK_DIGIT) ||
-			(n == TOK_SUFFIX && *t == TOK_SUFFIX_NO) ||
-			(n == TOK_DIGIT && *t == TOK_LETTER)))
+	if (n < *t &&
+	    !((n == TOK_DOT_DIGIT && *t == TOK_DIGIT) || (n == TOK_SUFFIX && *t == TOK_SUFFIX_NO) ||
+	      (n == TOK_DIGIT && *t == TOK_LETTER)))
 		n = TOK_INVALID;
 	*t = n;
 }

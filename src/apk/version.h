@@ -11,10 +11,10 @@
 #include <stddef.h>
 
 /* Result bits, also the dependency operator bits (apk's values). */
-#define WCH_VER_LESS 1
-#define WCH_VER_EQUAL 2
-#define WCH_VER_GREATER 4
-#define WCH_VER_FUZZY 8
+#define WCH_VER_LESS	 1
+#define WCH_VER_EQUAL	 2
+#define WCH_VER_GREATER	 4
+#define WCH_VER_FUZZY	 8
 #define WCH_VER_CHECKSUM (WCH_VER_LESS | WCH_VER_GREATER)
 
 /* Returns WCH_VER_LESS, WCH_VER_EQUAL or WCH_VER_GREATER for a vs b.

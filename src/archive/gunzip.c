@@ -165,7 +165,7 @@ static int gz_try_whole(struct wch_gunzip *g, struct wch_err *err)
 			return 0; /* too big to hold: zlib streams it (and enforces max_out) */
 		free(g->out);
 		g->out_cap = g->out_cap > WCH_GUNZIP_MEM_OUT_MAX / 2 ? WCH_GUNZIP_MEM_OUT_MAX
-								      : g->out_cap * 2;
+								     : g->out_cap * 2;
 		if (!(g->out = malloc(g->out_cap)))
 			return wch_errf(err, -ENOMEM, "out of memory");
 	}
@@ -319,7 +319,7 @@ int wch_gunzip_new_mem(struct wch_gunzip **out, const void *data, size_t n,
 	if (n >= 18)
 		hint = (size_t)p[n - 4] | (size_t)p[n - 3] << 8 | (size_t)p[n - 2] << 16 |
 		       (size_t)p[n - 1] << 24;
-	g->out_cap = hint < (64u << 10)		   ? 64u << 10
+	g->out_cap = hint < (64u << 10)		     ? 64u << 10
 		     : hint > WCH_GUNZIP_MEM_OUT_MAX ? WCH_GUNZIP_MEM_OUT_MAX
 						     : hint;
 	g->ld = libdeflate_alloc_decompressor();

@@ -34,8 +34,8 @@ struct wch_gunzip_cb {
 struct wch_gunzip;
 
 /* src is borrowed; cb may be NULL. */
-int wch_gunzip_new(struct wch_gunzip **out, struct wch_reader src,
-		   const struct wch_gunzip_cb *cb, uint64_t max_out, struct wch_err *err);
+int wch_gunzip_new(struct wch_gunzip **out, struct wch_reader src, const struct wch_gunzip_cb *cb,
+		   uint64_t max_out, struct wch_err *err);
 /* The same over input that is in memory as a whole (data[0..n), borrowed
  * until wch_gunzip_free). Each member is inflated in one call with
  * libdeflate, two to three times faster than zlib, into a buffer of at most

@@ -32,7 +32,6 @@ uint64_t wch_gzip_in_bytes(const struct wch_gzip *g);
 void wch_gzip_free(struct wch_gzip *g);
 
 /* One-shot helper: compress p[0..n) into one member appended to out. */
-int wch_gzip_buffer(const void *p, size_t n, int level, struct wch_buf *out,
-		    struct wch_err *err);
+int wch_gzip_buffer(const void *p, size_t n, int level, struct wch_buf *out, struct wch_err *err);
 
 #endif

@@ -27,34 +27,34 @@
 #include "util/err.h"
 #include "util/io.h"
 
-#define WCH_TAR_REG '0'
+#define WCH_TAR_REG	 '0'
 #define WCH_TAR_HARDLINK '1'
-#define WCH_TAR_SYMLINK '2'
-#define WCH_TAR_CHAR '3'
-#define WCH_TAR_BLOCK '4'
-#define WCH_TAR_DIR '5'
-#define WCH_TAR_FIFO '6'
+#define WCH_TAR_SYMLINK	 '2'
+#define WCH_TAR_CHAR	 '3'
+#define WCH_TAR_BLOCK	 '4'
+#define WCH_TAR_DIR	 '5'
+#define WCH_TAR_FIFO	 '6'
 
 struct wch_xattr {
-	char *name;           /* e.g. "security.capability" */
+	char *name; /* e.g. "security.capability" */
 	unsigned char *value;
 	size_t len;
 };
 
 struct wch_tar_entry {
-	char *name;           /* full path as stored (trailing '/' of dirs removed) */
-	char *link;           /* symlink / hard link target, else NULL */
-	char type;            /* WCH_TAR_*; '7' is reported as WCH_TAR_REG */
-	mode_t mode;          /* permission bits, masked to 07777 */
+	char *name;  /* full path as stored (trailing '/' of dirs removed) */
+	char *link;  /* symlink / hard link target, else NULL */
+	char type;   /* WCH_TAR_*; '7' is reported as WCH_TAR_REG */
+	mode_t mode; /* permission bits, masked to 07777 */
 	uid_t uid;
 	gid_t gid;
 	char uname[33], gname[33];
-	uint64_t size;        /* data bytes that follow */
+	uint64_t size; /* data bytes that follow */
 	int64_t mtime;
 	unsigned devmajor, devminor;
-	bool has_sha1;        /* PAX APK-TOOLS.checksum.SHA1 */
+	bool has_sha1; /* PAX APK-TOOLS.checksum.SHA1 */
 	unsigned char sha1[20];
-	bool has_md5;         /* PAX APK-TOOLS.checksum.MD5 */
+	bool has_md5; /* PAX APK-TOOLS.checksum.MD5 */
 	unsigned char md5[16];
 	struct wch_xattr *xattrs; /* sorted by name (strcmp) */
 	size_t nxattrs;
@@ -63,27 +63,25 @@ struct wch_tar_entry {
 struct wch_tar_reader;
 
 /* src is borrowed. */
-int wch_tar_reader_new(struct wch_tar_reader **out, struct wch_reader src,
-		       struct wch_err *err);
+int wch_tar_reader_new(struct wch_tar_reader **out, struct wch_reader src, struct wch_err *err);
 /* Advances to the next entry, skipping unread data of the current one.
  * Returns 1 with *e set (owned by the reader, valid until the next call),
  * 0 at the end of the archive, < 0 on error. */
-int wch_tar_next(struct wch_tar_reader *tr, const struct wch_tar_entry **e,
-		 struct wch_err *err);
+int wch_tar_next(struct wch_tar_reader *tr, const struct wch_tar_entry **e, struct wch_err *err);
 /* A reader over the current entry's data (exactly size bytes, then 0). */
 struct wch_reader wch_tar_data(struct wch_tar_reader *tr);
 void wch_tar_reader_free(struct wch_tar_reader *tr);
 
 /* Entry description for the writer; strings are borrowed. */
 struct wch_tar_hdr {
-	const char *name;     /* without trailing '/'; the writer adds it for dirs */
-	const char *link;     /* symlink / hard link target */
-	char type;            /* WCH_TAR_* */
+	const char *name; /* without trailing '/'; the writer adds it for dirs */
+	const char *link; /* symlink / hard link target */
+	char type;	  /* WCH_TAR_* */
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
 	const char *uname, *gname; /* NULL = "" */
-	uint64_t size;        /* regular files only */
+	uint64_t size;		   /* regular files only */
 	int64_t mtime;
 	unsigned devmajor, devminor;
 	const unsigned char *sha1; /* NULL = no checksum record */
@@ -92,23 +90,22 @@ struct wch_tar_hdr {
 };
 
 enum wch_tar_style {
-	WCH_TAR_STYLE_APK,  /* PAX x header before every entry (abuild, §2.8) */
-	WCH_TAR_STYLE_GNU,  /* "ustar  \0" headers, no PAX (apk index, §5.1) */
+	WCH_TAR_STYLE_APK, /* PAX x header before every entry (abuild, §2.8) */
+	WCH_TAR_STYLE_GNU, /* "ustar  \0" headers, no PAX (apk index, §5.1) */
 };
 
 struct wch_tar_writer;
 
 /* dst is borrowed. */
-int wch_tar_writer_new(struct wch_tar_writer **out, struct wch_writer dst,
-		       enum wch_tar_style style, struct wch_err *err);
+int wch_tar_writer_new(struct wch_tar_writer **out, struct wch_writer dst, enum wch_tar_style style,
+		       struct wch_err *err);
 int wch_tar_write_header(struct wch_tar_writer *tw, const struct wch_tar_hdr *h,
 			 struct wch_err *err);
 /* Appends data of the current entry; more than its size is an error. */
-int wch_tar_write_data(struct wch_tar_writer *tw, const void *p, size_t n,
-		       struct wch_err *err);
+int wch_tar_write_data(struct wch_tar_writer *tw, const void *p, size_t n, struct wch_err *err);
 /* Convenience: header + whole data. */
-int wch_tar_write_file(struct wch_tar_writer *tw, const struct wch_tar_hdr *h,
-		       const void *data, struct wch_err *err);
+int wch_tar_write_file(struct wch_tar_writer *tw, const struct wch_tar_hdr *h, const void *data,
+		       struct wch_err *err);
 /* Ends the archive. eof_blocks: write the two zero blocks (data tar, index)
  * or not (signature and control tars are "cut", §2.1). The current entry
  * must be complete. */

@@ -19,8 +19,8 @@
 
 #include "util/err.h"
 
-#define WCH_EXIT_OK 0
-#define WCH_EXIT_FAIL 1
+#define WCH_EXIT_OK    0
+#define WCH_EXIT_FAIL  1
 #define WCH_EXIT_USAGE 2
 
 /* One option: long name (NULL if none), short letter (0 if none), argument
@@ -35,8 +35,8 @@ struct wch_opt {
 };
 
 struct wch_cmd_help {
-	const char *usage;       /* e.g. "witchery verify [options] FILE.apk..." */
-	const char *summary;     /* one paragraph */
+	const char *usage;	    /* e.g. "witchery verify [options] FILE.apk..." */
+	const char *summary;	    /* one paragraph */
 	const struct wch_opt *opts; /* terminated by an all-zero row */
 };
 
@@ -54,12 +54,11 @@ struct wch_optparse {
  * 'h' a meaning, are handled by wch_opt_next (prints help to stdout and
  * returns WCH_OPT_HELP). Options may come after operands (GNU getopt
  * permutation, as apk does); "--" ends the options. */
-void wch_opt_init(struct wch_optparse *p, int argc, char **argv,
-		  const struct wch_cmd_help *help);
+void wch_opt_init(struct wch_optparse *p, int argc, char **argv, const struct wch_cmd_help *help);
 /* Returns the next option id, -1 at the end of options (p->index is then the
  * first operand), WCH_OPT_HELP after printing help, or WCH_OPT_ERROR after
  * printing a usage error. */
-#define WCH_OPT_HELP 2000
+#define WCH_OPT_HELP  2000
 #define WCH_OPT_ERROR 2001
 int wch_opt_next(struct wch_optparse *p);
 void wch_opt_release(struct wch_optparse *p);

@@ -22,44 +22,44 @@ enum {
 };
 
 static const struct wch_opt compose_opts[] = {
-	{"depend", 'd', "DEP", 'd', "install DEP (apk dependency syntax; repeatable)"},
-	{"package", 'p', "FILE.apk", 'p', "install this local package file (repeatable)"},
-	WCH_REPO_OPT_ROWS,
-	{"trust-key", 0, "FILE", OPT_TRUST_KEY, "also trust this public key (repeatable)"},
-	{"no-db", 0, NULL, OPT_NO_DB, "leave out the apk database (lib/apk, etc/apk)"},
-	{"dry-run", 0, NULL, OPT_DRY_RUN, "only print the packages that would be installed"},
-	{"force", 0, NULL, OPT_FORCE, "replace an existing non-empty OUTDIR"},
-	{"verbose", 'v', NULL, 'v', "list each installed package"},
-	{NULL, 0, NULL, 0, NULL},
+    {"depend", 'd', "DEP", 'd', "install DEP (apk dependency syntax; repeatable)"},
+    {"package", 'p', "FILE.apk", 'p', "install this local package file (repeatable)"},
+    WCH_REPO_OPT_ROWS,
+    {"trust-key", 0, "FILE", OPT_TRUST_KEY, "also trust this public key (repeatable)"},
+    {"no-db", 0, NULL, OPT_NO_DB, "leave out the apk database (lib/apk, etc/apk)"},
+    {"dry-run", 0, NULL, OPT_DRY_RUN, "only print the packages that would be installed"},
+    {"force", 0, NULL, OPT_FORCE, "replace an existing non-empty OUTDIR"},
+    {"verbose", 'v', NULL, 'v', "list each installed package"},
+    {NULL, 0, NULL, 0, NULL},
 };
 
 static const struct wch_cmd_help compose_help = {
-	"witchery compose [options] [-d DEP]... [-p FILE.apk]... OUTDIR",
-	"Resolves the requested packages and their dependencies from the repositories,\n"
-	"verifies every signature and checksum, and writes exactly those packages into a\n"
-	"new root folder OUTDIR (built beside it and renamed into place). Install scripts\n"
-	"are not run. The apk database is kept so that scanners and apk see what is\n"
-	"installed. Without -X or --repositories-file, /etc/apk/repositories is used when\n"
-	"it exists.",
-	compose_opts,
+    "witchery compose [options] [-d DEP]... [-p FILE.apk]... OUTDIR",
+    "Resolves the requested packages and their dependencies from the repositories,\n"
+    "verifies every signature and checksum, and writes exactly those packages into a\n"
+    "new root folder OUTDIR (built beside it and renamed into place). Install scripts\n"
+    "are not run. The apk database is kept so that scanners and apk see what is\n"
+    "installed. Without -X or --repositories-file, /etc/apk/repositories is used when\n"
+    "it exists.",
+    compose_opts,
 };
 
 /* The original 2021 tool's interface: -d -p -X -k -i -h OUTPUT. */
 static const struct wch_opt compat_opts[] = {
-	{NULL, 'd', "DEP", 'd', "install DEP (repeatable)"},
-	{NULL, 'p', "FILE.apk", 'p', "install a local package file (repeatable)"},
-	{NULL, 'X', "URL", 'X', "add a repository (repeatable)"},
-	{NULL, 'k', "DIR", 'k', "trusted public keys directory"},
-	{NULL, 'i', NULL, 'i', "allow untrusted packages and indexes"},
-	{NULL, 'h', NULL, 'h', "show this help"},
-	{NULL, 0, NULL, 0, NULL},
+    {NULL, 'd', "DEP", 'd', "install DEP (repeatable)"},
+    {NULL, 'p', "FILE.apk", 'p', "install a local package file (repeatable)"},
+    {NULL, 'X', "URL", 'X', "add a repository (repeatable)"},
+    {NULL, 'k', "DIR", 'k', "trusted public keys directory"},
+    {NULL, 'i', NULL, 'i', "allow untrusted packages and indexes"},
+    {NULL, 'h', NULL, 'h', "show this help"},
+    {NULL, 0, NULL, 0, NULL},
 };
 
 static const struct wch_cmd_help compat_help = {
-	"witchery-compose [-d DEP]... [-p FILE.apk]... [-X URL]... [-k KEYSDIR] [-i] OUTPUT",
-	"Composes a root folder OUTPUT from packages (the original witchery-compose\n"
-	"interface; see 'witchery compose --help' for all options).",
-	compat_opts,
+    "witchery-compose [-d DEP]... [-p FILE.apk]... [-X URL]... [-k KEYSDIR] [-i] OUTPUT",
+    "Composes a root folder OUTPUT from packages (the original witchery-compose\n"
+    "interface; see 'witchery compose --help' for all options).",
+    compat_opts,
 };
 
 struct compose_args {
@@ -239,8 +239,8 @@ static int parse_and_run(int argc, char **argv, const struct wch_cmd_help *help,
 	if (a.dry_run && p.index == argc) {
 		a.outdir = NULL;
 	} else if (p.index != argc - 1) {
-		rc = wch_usage_error(help, p.index == argc ? "missing OUTDIR"
-							    : "too many arguments");
+		rc = wch_usage_error(help,
+				     p.index == argc ? "missing OUTDIR" : "too many arguments");
 		goto out;
 	} else {
 		a.outdir = argv[p.index];

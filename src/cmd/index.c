@@ -15,34 +15,34 @@
 #include "repo/repo.h"
 #include "util/io.h"
 
-#define OPT_OUTPUT 'o'
-#define OPT_DESC 'd'
-#define OPT_KEY 'k'
-#define OPT_SHA256 256
-#define OPT_ARCH 257
+#define OPT_OUTPUT   'o'
+#define OPT_DESC     'd'
+#define OPT_KEY	     'k'
+#define OPT_SHA256   256
+#define OPT_ARCH     257
 #define OPT_UNSIGNED 258
 #define OPT_KEYS_DIR 259
 
 static const struct wch_opt opts[] = {
-	{"output", 'o', "FILE", OPT_OUTPUT, "index to write (default APKINDEX.tar.gz)"},
-	{"description", 'd', "TEXT", OPT_DESC, "DESCRIPTION of the index"},
-	{"key", 'k', "KEY", OPT_KEY, "private key to sign with (default: abuild's PACKAGER_PRIVKEY)"},
-	{"sign-sha256", 0, NULL, OPT_SHA256, "sign with RSA/SHA-256 (.SIGN.RSA256) instead of SHA-1"},
-	{"rewrite-arch", 0, "ARCH", OPT_ARCH, "write A:ARCH for every package"},
-	{"unsigned", 0, NULL, OPT_UNSIGNED, "write the index without a signature"},
-	{"keys-dir", 0, "DIR", OPT_KEYS_DIR,
-	 "check the packages' signatures with the keys in DIR (repeatable)"},
-	{0},
+    {"output", 'o', "FILE", OPT_OUTPUT, "index to write (default APKINDEX.tar.gz)"},
+    {"description", 'd', "TEXT", OPT_DESC, "DESCRIPTION of the index"},
+    {"key", 'k', "KEY", OPT_KEY, "private key to sign with (default: abuild's PACKAGER_PRIVKEY)"},
+    {"sign-sha256", 0, NULL, OPT_SHA256, "sign with RSA/SHA-256 (.SIGN.RSA256) instead of SHA-1"},
+    {"rewrite-arch", 0, "ARCH", OPT_ARCH, "write A:ARCH for every package"},
+    {"unsigned", 0, NULL, OPT_UNSIGNED, "write the index without a signature"},
+    {"keys-dir", 0, "DIR", OPT_KEYS_DIR,
+     "check the packages' signatures with the keys in DIR (repeatable)"},
+    {0},
 };
 
 static const struct wch_cmd_help help = {
-	"witchery index [-o FILE] [-d TEXT] [-k KEY] [--sign-sha256] [--rewrite-arch ARCH]\n"
-	"               [--unsigned] [--keys-dir DIR]... FILE.apk...",
-	"Reads each package's control part (identity C:, size S:, and the .PKGINFO fields) and\n"
-	"writes an APKINDEX.tar.gz listing them, sorted like apk does, signed with KEY as\n"
-	"abuild-sign would. A folder R/<arch>/ with the packages and this index is a repository\n"
-	"for 'witchery resolve -X R' and compose. The tar mtime is $SOURCE_DATE_EPOCH if set.",
-	opts,
+    "witchery index [-o FILE] [-d TEXT] [-k KEY] [--sign-sha256] [--rewrite-arch ARCH]\n"
+    "               [--unsigned] [--keys-dir DIR]... FILE.apk...",
+    "Reads each package's control part (identity C:, size S:, and the .PKGINFO fields) and\n"
+    "writes an APKINDEX.tar.gz listing them, sorted like apk does, signed with KEY as\n"
+    "abuild-sign would. A folder R/<arch>/ with the packages and this index is a repository\n"
+    "for 'witchery resolve -X R' and compose. The tar mtime is $SOURCE_DATE_EPOCH if set.",
+    opts,
 };
 
 static int64_t index_mtime(void)
@@ -165,12 +165,24 @@ int cmd_index(int argc, char **argv)
 	wch_opt_init(&p, argc, argv, &help);
 	while ((c = wch_opt_next(&p)) != -1) {
 		switch (c) {
-		case OPT_OUTPUT: a.output = p.optarg; break;
-		case OPT_DESC: a.desc = p.optarg; break;
-		case OPT_KEY: a.key = p.optarg; break;
-		case OPT_SHA256: a.sha256 = true; break;
-		case OPT_ARCH: a.arch = p.optarg; break;
-		case OPT_UNSIGNED: a.unsigned_ = true; break;
+		case OPT_OUTPUT:
+			a.output = p.optarg;
+			break;
+		case OPT_DESC:
+			a.desc = p.optarg;
+			break;
+		case OPT_KEY:
+			a.key = p.optarg;
+			break;
+		case OPT_SHA256:
+			a.sha256 = true;
+			break;
+		case OPT_ARCH:
+			a.arch = p.optarg;
+			break;
+		case OPT_UNSIGNED:
+			a.unsigned_ = true;
+			break;
 		case OPT_KEYS_DIR:
 			if (a.nkeys_dirs == MAX_KEYS_DIRS) {
 				wch_opt_release(&p);

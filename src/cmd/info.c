@@ -19,25 +19,24 @@
 #include "crypto/key.h"
 #include "util/arena.h"
 
-
 enum { OPT_KEYS = 'k', OPT_UNTRUSTED = 'i', OPT_JSON = 256 };
 
 static const struct wch_opt opts[] = {
-	{"json", 0, NULL, OPT_JSON, "print one JSON object"},
-	{"keys-dir", 'k', "DIR", OPT_KEYS,
-	 "trusted public keys (repeatable; default " WCH_DEFAULT_KEYS_DIR ")"},
-	{"allow-untrusted", 'i', NULL, OPT_UNTRUSTED,
-	 "show unsigned packages and unknown keys (hashes are still checked)"},
-	{0},
+    {"json", 0, NULL, OPT_JSON, "print one JSON object"},
+    {"keys-dir", 'k', "DIR", OPT_KEYS,
+     "trusted public keys (repeatable; default " WCH_DEFAULT_KEYS_DIR ")"},
+    {"allow-untrusted", 'i', NULL, OPT_UNTRUSTED,
+     "show unsigned packages and unknown keys (hashes are still checked)"},
+    {0},
 };
 
 static const struct wch_cmd_help help = {
-	"witchery info [--json] [-k DIR]... [-i|--allow-untrusted] FILE.apk",
-	"Verifies a package like 'witchery verify' and prints its metadata (all .PKGINFO\n"
-	"fields, the identity C:, the datahash and the signing key) and its files (type\n"
-	"and mode, owner, size, path, link target). --allow-untrusted relaxes only the\n"
-	"trust check: a tampered package is still an error.",
-	opts,
+    "witchery info [--json] [-k DIR]... [-i|--allow-untrusted] FILE.apk",
+    "Verifies a package like 'witchery verify' and prints its metadata (all .PKGINFO\n"
+    "fields, the identity C:, the datahash and the signing key) and its files (type\n"
+    "and mode, owner, size, path, link target). --allow-untrusted relaxes only the\n"
+    "trust check: a tampered package is still an error.",
+    opts,
 };
 
 struct file {
@@ -91,26 +90,40 @@ static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_r
 static char type_char(char t)
 {
 	switch (t) {
-	case WCH_TAR_DIR: return 'd';
-	case WCH_TAR_SYMLINK: return 'l';
-	case WCH_TAR_HARDLINK: return 'h';
-	case WCH_TAR_CHAR: return 'c';
-	case WCH_TAR_BLOCK: return 'b';
-	case WCH_TAR_FIFO: return 'p';
-	default: return '-';
+	case WCH_TAR_DIR:
+		return 'd';
+	case WCH_TAR_SYMLINK:
+		return 'l';
+	case WCH_TAR_HARDLINK:
+		return 'h';
+	case WCH_TAR_CHAR:
+		return 'c';
+	case WCH_TAR_BLOCK:
+		return 'b';
+	case WCH_TAR_FIFO:
+		return 'p';
+	default:
+		return '-';
 	}
 }
 
 static const char *type_name(char t)
 {
 	switch (t) {
-	case WCH_TAR_DIR: return "dir";
-	case WCH_TAR_SYMLINK: return "symlink";
-	case WCH_TAR_HARDLINK: return "hardlink";
-	case WCH_TAR_CHAR: return "char";
-	case WCH_TAR_BLOCK: return "block";
-	case WCH_TAR_FIFO: return "fifo";
-	default: return "file";
+	case WCH_TAR_DIR:
+		return "dir";
+	case WCH_TAR_SYMLINK:
+		return "symlink";
+	case WCH_TAR_HARDLINK:
+		return "hardlink";
+	case WCH_TAR_CHAR:
+		return "char";
+	case WCH_TAR_BLOCK:
+		return "block";
+	case WCH_TAR_FIFO:
+		return "fifo";
+	default:
+		return "file";
 	}
 }
 
@@ -277,8 +290,10 @@ static int print_json(FILE *o, const struct wch_pkg_read_result *res, const stru
 		const struct file *f = &fl->v[i];
 		fprintf(o, "%s\n    {\"path\": ", i ? "," : "");
 		json_str(o, f->path);
-		fprintf(o, ", \"type\": \"%s\", \"mode\": \"%04o\", \"uid\": %lu, \"gid\": %lu, "
-			"\"uname\": ", type_name(f->type), f->mode, f->uid, f->gid);
+		fprintf(o,
+			", \"type\": \"%s\", \"mode\": \"%04o\", \"uid\": %lu, \"gid\": %lu, "
+			"\"uname\": ",
+			type_name(f->type), f->mode, f->uid, f->gid);
 		json_str(o, f->uname);
 		fputs(", \"gname\": ", o);
 		json_str(o, f->gname);
@@ -382,8 +397,8 @@ static int print_text(FILE *o, const struct wch_pkg_read_result *res, const stru
 	return 0;
 }
 
-static int show(const char *path, const struct wch_keyring *kr, bool allow_untrusted,
-		bool json, struct wch_err *err)
+static int show(const char *path, const struct wch_keyring *kr, bool allow_untrusted, bool json,
+		struct wch_err *err)
 {
 	struct wch_arena arena = WCH_ARENA_INIT;
 	struct files fl = {&arena, NULL, 0, 0};

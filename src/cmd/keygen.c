@@ -25,9 +25,9 @@
 #include "util/io.h"
 
 #define DEFAULT_BITS 4096
-#define MIN_BITS 1024
-#define MAX_BITS 16384
-#define ID_MAX 200
+#define MIN_BITS     1024
+#define MAX_BITS     16384
+#define ID_MAX	     200
 
 enum {
 	OPT_APPEND = 'a',
@@ -39,26 +39,26 @@ enum {
 };
 
 static const struct wch_opt opts[] = {
-	{"append", 'a', NULL, OPT_APPEND,
-	 "add PACKAGER_PRIVKEY=\"<key>\" to abuild.conf in the key folder"},
-	{NULL, 'n', NULL, OPT_NONINTERACTIVE, "non-interactive (always so; as abuild-keygen -n)"},
-	{"bits", 'b', "BITS", OPT_BITS, "key size, 1024..16384 (default 4096)"},
-	{"numbits", 0, "BITS", OPT_NUMBITS, "same as --bits (abuild-keygen's name)"},
-	{"dir", 0, "DIR", OPT_DIR, "key folder (default $ABUILD_USERDIR, else ~/.abuild)"},
-	{"name", 0, "ID", OPT_NAME, "key name prefix (default: e-mail of $PACKAGER, git, $USER)"},
-	{0},
+    {"append", 'a', NULL, OPT_APPEND,
+     "add PACKAGER_PRIVKEY=\"<key>\" to abuild.conf in the key folder"},
+    {NULL, 'n', NULL, OPT_NONINTERACTIVE, "non-interactive (always so; as abuild-keygen -n)"},
+    {"bits", 'b', "BITS", OPT_BITS, "key size, 1024..16384 (default 4096)"},
+    {"numbits", 0, "BITS", OPT_NUMBITS, "same as --bits (abuild-keygen's name)"},
+    {"dir", 0, "DIR", OPT_DIR, "key folder (default $ABUILD_USERDIR, else ~/.abuild)"},
+    {"name", 0, "ID", OPT_NAME, "key name prefix (default: e-mail of $PACKAGER, git, $USER)"},
+    {0},
 };
 
 static const struct wch_cmd_help help = {
-	"witchery keygen [-a] [-n] [-b BITS] [--dir DIR] [--name ID]",
-	"Creates an RSA key pair for signing packages and indexes, like\n"
-	"'abuild-keygen -n': DIR/ID-HEX.rsa (private, PKCS#8 PEM, mode 0600) and\n"
-	"DIR/ID-HEX.rsa.pub (public, mode 0644), where HEX is the current Unix time\n"
-	"in hex and ID the e-mail in $PACKAGER (\"Name <email>\"), else\n"
-	"'git config user.email', else $USER. Copy the .pub file to /etc/apk/keys\n"
-	"of the systems that should trust it. Existing files are never overwritten.\n"
-	"Prints the paths of the files written, one per line.",
-	opts,
+    "witchery keygen [-a] [-n] [-b BITS] [--dir DIR] [--name ID]",
+    "Creates an RSA key pair for signing packages and indexes, like\n"
+    "'abuild-keygen -n': DIR/ID-HEX.rsa (private, PKCS#8 PEM, mode 0600) and\n"
+    "DIR/ID-HEX.rsa.pub (public, mode 0644), where HEX is the current Unix time\n"
+    "in hex and ID the e-mail in $PACKAGER (\"Name <email>\"), else\n"
+    "'git config user.email', else $USER. Copy the .pub file to /etc/apk/keys\n"
+    "of the systems that should trust it. Existing files are never overwritten.\n"
+    "Prints the paths of the files written, one per line.",
+    opts,
 };
 
 /* A name that is safe as one file name component. */

@@ -15,8 +15,7 @@ struct optpriv {
 	bool own_h;
 };
 
-void wch_opt_init(struct wch_optparse *p, int argc, char **argv,
-		  const struct wch_cmd_help *help)
+void wch_opt_init(struct wch_optparse *p, int argc, char **argv, const struct wch_cmd_help *help)
 {
 	size_t n = 0, i, s = 0;
 	struct optpriv *pv;
@@ -201,7 +200,8 @@ static size_t utf8_len(const unsigned char *p)
 	for (i = 1; i < len; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
-	if ((len == 3 && p[0] == 0xe0 && p[1] < 0xa0) || (len == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
+	if ((len == 3 && p[0] == 0xe0 && p[1] < 0xa0) ||
+	    (len == 3 && p[0] == 0xed && p[1] >= 0xa0) ||
 	    (len == 4 && p[0] == 0xf0 && p[1] < 0x90) || (len == 4 && p[0] == 0xf4 && p[1] >= 0x90))
 		return 0;
 	return len;
@@ -342,8 +342,8 @@ int wch_cmd_load_keys(struct wch_keyring *kr, const char *const *dirs, size_t nd
 
 	if (ndirs == 0)
 		return stat(WCH_DEFAULT_KEYS_DIR, &st) == 0 && S_ISDIR(st.st_mode)
-			       ? wch_keyring_load_dir(kr, WCH_DEFAULT_KEYS_DIR, err)
-			       : 0;
+			   ? wch_keyring_load_dir(kr, WCH_DEFAULT_KEYS_DIR, err)
+			   : 0;
 	for (i = 0; i < ndirs; i++) {
 		int r = wch_keyring_load_dir(kr, dirs[i], err);
 		if (r)

@@ -84,8 +84,8 @@ static void warn_stderr(void *ctx, const char *msg)
 	wch_warn("%s", msg);
 }
 
-int wch_repo_opts_open(const struct wch_repo_opts *o, struct wch_repos *rs,
-		       struct wch_keyring *kr, bool allow_none, struct wch_err *err)
+int wch_repo_opts_open(const struct wch_repo_opts *o, struct wch_repos *rs, struct wch_keyring *kr,
+		       bool allow_none, struct wch_err *err)
 {
 	size_t i;
 	int r;

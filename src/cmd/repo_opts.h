@@ -31,23 +31,26 @@
 #include "crypto/key.h"
 #include "repo/repo.h"
 
-#define WCH_REPO_OPT_ID_BASE 0x300
+#define WCH_REPO_OPT_ID_BASE	0x300
 #define WCH_REPO_OPT_REPOS_FILE (WCH_REPO_OPT_ID_BASE + 0)
-#define WCH_REPO_OPT_ARCH (WCH_REPO_OPT_ID_BASE + 1)
-#define WCH_REPO_OPT_CACHE_DIR (WCH_REPO_OPT_ID_BASE + 2)
-#define WCH_REPO_OPT_OFFLINE (WCH_REPO_OPT_ID_BASE + 3)
+#define WCH_REPO_OPT_ARCH	(WCH_REPO_OPT_ID_BASE + 1)
+#define WCH_REPO_OPT_CACHE_DIR	(WCH_REPO_OPT_ID_BASE + 2)
+#define WCH_REPO_OPT_OFFLINE	(WCH_REPO_OPT_ID_BASE + 3)
 
-#define WCH_REPO_OPT_ROWS                                                                  \
-	{"repository", 'X', "URL", 'X', "add a repository (folder, file://, http(s)://)"},  \
-	{"repositories-file", 0, "FILE", WCH_REPO_OPT_REPOS_FILE,                           \
-	 "read repositories from FILE (/etc/apk/repositories syntax)"},                    \
-	{"keys-dir", 'k', "DIR", 'k', "trusted public keys (repeatable; default /etc/apk/keys)"}, \
-	{"allow-untrusted", 'i', NULL, 'i', "accept indexes without a trusted signature"},  \
-	{"arch", 0, "ARCH", WCH_REPO_OPT_ARCH, "package architecture (default: host)"},     \
-	{"cache-dir", 0, "DIR", WCH_REPO_OPT_CACHE_DIR,                                     \
-	 "download cache (default $XDG_CACHE_HOME/witchery)"},                             \
-	{"offline", 0, NULL, WCH_REPO_OPT_OFFLINE, "use only the cache, never the network"}, \
-	{"quiet", 'q', NULL, 'q', "no progress output"}
+#define WCH_REPO_OPT_ROWS                                                                          \
+	{"repository", 'X', "URL", 'X', "add a repository (folder, file://, http(s)://)"},         \
+	    {"repositories-file", 0, "FILE", WCH_REPO_OPT_REPOS_FILE,                              \
+	     "read repositories from FILE (/etc/apk/repositories syntax)"},                        \
+	    {"keys-dir", 'k', "DIR", 'k',                                                          \
+	     "trusted public keys (repeatable; default /etc/apk/keys)"},                           \
+	    {"allow-untrusted", 'i', NULL, 'i', "accept indexes without a trusted signature"},     \
+	    {"arch", 0, "ARCH", WCH_REPO_OPT_ARCH, "package architecture (default: host)"},        \
+	    {"cache-dir", 0, "DIR", WCH_REPO_OPT_CACHE_DIR,                                        \
+	     "download cache (default $XDG_CACHE_HOME/witchery)"},                                 \
+	    {"offline", 0, NULL, WCH_REPO_OPT_OFFLINE, "use only the cache, never the network"},   \
+	{                                                                                          \
+		"quiet", 'q', NULL, 'q', "no progress output"                                      \
+	}
 
 struct wch_repo_opts {
 	const char **repos; /* -X values in order (borrowed argv strings) */
@@ -72,7 +75,7 @@ int wch_repo_opts_handle(struct wch_repo_opts *o, int id, const char *optarg);
  * progress (stderr is a terminal and not -q). No repository at all is
  * -WCH_E_USAGE "no repositories (use -X URL or --repositories-file FILE)"
  * unless allow_none. Does not load the indexes. */
-int wch_repo_opts_open(const struct wch_repo_opts *o, struct wch_repos *rs,
-		       struct wch_keyring *kr, bool allow_none, struct wch_err *err);
+int wch_repo_opts_open(const struct wch_repo_opts *o, struct wch_repos *rs, struct wch_keyring *kr,
+		       bool allow_none, struct wch_err *err);
 
 #endif

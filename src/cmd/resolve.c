@@ -18,20 +18,20 @@
 #define OPT_VERBOSE 'v'
 
 static const struct wch_opt opts[] = {
-	WCH_REPO_OPT_ROWS,
-	{"verbose", 'v', NULL, OPT_VERBOSE, "also print each package's repository"},
-	{0},
+    WCH_REPO_OPT_ROWS,
+    {"verbose", 'v', NULL, OPT_VERBOSE, "also print each package's repository"},
+    {0},
 };
 
 static const struct wch_cmd_help help = {
-	"witchery resolve [options] DEP|FILE.apk...",
-	"Loads the signed APKINDEX of every repository (-X, --repositories-file), resolves the\n"
-	"dependencies DEP (apk syntax: name, name>=1.2, so:libc.musl-x86_64.so.1, name@tag)\n"
-	"like apk 2.14 would for an empty root, and prints the packages, one name-version per\n"
-	"line, dependencies first. Arguments ending in .apk that name a file are local\n"
-	"packages: they join the request as exactly that package. When there is no solution\n"
-	"the problems are listed as apk does and the exit status is 1.",
-	opts,
+    "witchery resolve [options] DEP|FILE.apk...",
+    "Loads the signed APKINDEX of every repository (-X, --repositories-file), resolves the\n"
+    "dependencies DEP (apk syntax: name, name>=1.2, so:libc.musl-x86_64.so.1, name@tag)\n"
+    "like apk 2.14 would for an empty root, and prints the packages, one name-version per\n"
+    "line, dependencies first. Arguments ending in .apk that name a file are local\n"
+    "packages: they join the request as exactly that package. When there is no solution\n"
+    "the problems are listed as apk does and the exit status is 1.",
+    opts,
 };
 
 static bool is_local_apk(const char *arg)
@@ -44,8 +44,7 @@ static bool is_local_apk(const char *arg)
 }
 
 /* Adds the local packages to rs->pkgs and the world. */
-static int add_local(struct wch_repos *rs, const char *path, struct wch_dep *d,
-		     struct wch_err *err)
+static int add_local(struct wch_repos *rs, const char *path, struct wch_dep *d, struct wch_err *err)
 {
 	struct wch_pkg *p, **np;
 	char q1[64];

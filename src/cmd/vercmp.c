@@ -11,18 +11,18 @@
 #define OPT_QUIET 'q'
 
 static const struct wch_opt opts[] = {
-	{"check", 'c', NULL, OPT_CHECK, "validate each VERSION; print the invalid ones"},
-	{"quiet", 'q', NULL, OPT_QUIET, "with --check: print nothing, only the exit status"},
-	{0},
+    {"check", 'c', NULL, OPT_CHECK, "validate each VERSION; print the invalid ones"},
+    {"quiet", 'q', NULL, OPT_QUIET, "with --check: print nothing, only the exit status"},
+    {0},
 };
 
 static const struct wch_cmd_help help = {
-	"witchery vercmp A B | witchery vercmp --check [-q] VERSION...",
-	"Compares Alpine version strings with apk-tools 2.14 rules and prints '<', '=' or '>'\n"
-	"(A is less than, equal to or greater than B), like 'apk version -t'. With --check,\n"
-	"prints each VERSION that is not valid and exits 1 if there was any, like\n"
-	"'apk version -c'.",
-	opts,
+    "witchery vercmp A B | witchery vercmp --check [-q] VERSION...",
+    "Compares Alpine version strings with apk-tools 2.14 rules and prints '<', '=' or '>'\n"
+    "(A is less than, equal to or greater than B), like 'apk version -t'. With --check,\n"
+    "prints each VERSION that is not valid and exits 1 if there was any, like\n"
+    "'apk version -c'.",
+    opts,
 };
 
 int cmd_vercmp(int argc, char **argv)
@@ -56,7 +56,8 @@ int cmd_vercmp(int argc, char **argv)
 			return wch_usage_error(&help, "-q only applies to --check");
 		if (argc - i != 2)
 			return wch_usage_error(&help, "expected two versions, got %d", argc - i);
-		printf("%s\n", wch_version_result_string(wch_version_compare(argv[i], argv[i + 1])));
+		printf("%s\n",
+		       wch_version_result_string(wch_version_compare(argv[i], argv[i + 1])));
 		return wch_finish_stdout();
 	}
 	if (i == argc)

@@ -16,26 +16,25 @@
 #include "crypto/key.h"
 #include "util/arena.h"
 
-
 enum { OPT_KEYS = 'k', OPT_QUIET = 'q', OPT_UNTRUSTED = 'i' };
 
 static const struct wch_opt opts[] = {
-	{"keys-dir", 'k', "DIR", OPT_KEYS,
-	 "trusted public keys (repeatable; default " WCH_DEFAULT_KEYS_DIR ")"},
-	{"allow-untrusted", 'i', NULL, OPT_UNTRUSTED,
-	 "accept unsigned packages and unknown keys (hashes are still checked)"},
-	{"quiet", 'q', NULL, OPT_QUIET, "print only the files that fail"},
-	{0},
+    {"keys-dir", 'k', "DIR", OPT_KEYS,
+     "trusted public keys (repeatable; default " WCH_DEFAULT_KEYS_DIR ")"},
+    {"allow-untrusted", 'i', NULL, OPT_UNTRUSTED,
+     "accept unsigned packages and unknown keys (hashes are still checked)"},
+    {"quiet", 'q', NULL, OPT_QUIET, "print only the files that fail"},
+    {0},
 };
 
 static const struct wch_cmd_help help = {
-	"witchery verify [-k DIR]... [-i|--allow-untrusted] [-q] FILE.apk...",
-	"Checks each package like 'apk verify': its signature must verify with a key\n"
-	"from the keys directories, the data part must match the datahash in .PKGINFO,\n"
-	"and every file must match its embedded SHA-1. Prints 'FILE: OK' or\n"
-	"'FILE: <what failed>' per file and exits 1 if any file failed. An unknown or\n"
-	"missing key is reported as untrusted, a wrong signature as bad.",
-	opts,
+    "witchery verify [-k DIR]... [-i|--allow-untrusted] [-q] FILE.apk...",
+    "Checks each package like 'apk verify': its signature must verify with a key\n"
+    "from the keys directories, the data part must match the datahash in .PKGINFO,\n"
+    "and every file must match its embedded SHA-1. Prints 'FILE: OK' or\n"
+    "'FILE: <what failed>' per file and exits 1 if any file failed. An unknown or\n"
+    "missing key is reported as untrusted, a wrong signature as bad.",
+    opts,
 };
 
 static int verify_one(const char *path, const struct wch_keyring *kr, bool allow_untrusted,

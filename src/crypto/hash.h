@@ -70,7 +70,7 @@ long wch_base64_decode(const char *s, size_t slen, unsigned char *out);
 struct wch_checksum {
 	enum wch_hash_alg alg; /* SHA1 or MD5 */
 	unsigned char d[20];
-	unsigned char len;     /* 20 or 16; 0 = none */
+	unsigned char len; /* 20 or 16; 0 = none */
 };
 /* "Q1..." (30 chars), "X1..." (42) or 32-hex MD5. -WCH_E_FORMAT if invalid. */
 int wch_checksum_parse(struct wch_view s, struct wch_checksum *out);

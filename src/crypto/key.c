@@ -126,8 +126,8 @@ static bool ensure_parsed(struct wch_pubkey *k);
  * held by a usable key keeps it, as a keys dir can hold a name only once
  * (the earlier entry is parsed now to tell: names rarely repeat); one held
  * by a file that is no key after all is taken over. */
-static int keyring_add(struct wch_keyring *kr, const char *name, EVP_PKEY *pkey,
-		       unsigned char *pem, size_t pem_len, struct wch_err *err)
+static int keyring_add(struct wch_keyring *kr, const char *name, EVP_PKEY *pkey, unsigned char *pem,
+		       size_t pem_len, struct wch_err *err)
 {
 	struct wch_pubkey *k;
 	size_t i;

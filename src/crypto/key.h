@@ -31,7 +31,10 @@ struct wch_keyring {
 	struct wch_pubkey *keys;
 	size_t n, cap;
 };
-#define WCH_KEYRING_INIT {NULL, 0, 0}
+#define WCH_KEYRING_INIT                                                                           \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* Adds every regular file in dir that parses as a public key (files that do
  * not parse are skipped; a missing dir is an error naming it). Files are
@@ -66,12 +69,10 @@ struct wch_privkey {
 int wch_privkey_load(struct wch_privkey *k, const char *path, struct wch_err *err);
 void wch_privkey_release(struct wch_privkey *k);
 /* Signs a digest; the signature bytes are appended to sig. */
-int wch_sign_digest(const struct wch_privkey *k, enum wch_hash_alg alg,
-		    const unsigned char *digest, size_t dlen, struct wch_buf *sig,
-		    struct wch_err *err);
+int wch_sign_digest(const struct wch_privkey *k, enum wch_hash_alg alg, const unsigned char *digest,
+		    size_t dlen, struct wch_buf *sig, struct wch_err *err);
 /* Writes the PEM SubjectPublicKeyInfo of a private key. */
-int wch_privkey_public_pem(const struct wch_privkey *k, struct wch_buf *pem,
-			   struct wch_err *err);
+int wch_privkey_public_pem(const struct wch_privkey *k, struct wch_buf *pem, struct wch_err *err);
 
 /* Generates an RSA key pair: PEM private key (PKCS#8, mode 0600, created
  * with O_EXCL so nothing is overwritten) at priv_path and PEM public key at

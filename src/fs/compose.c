@@ -116,8 +116,8 @@ static int build_world(struct compose *c, struct wch_deps *world, struct wch_err
 		memset(d, 0, sizeof(*d));
 		d->name = c->locals[i]->name;
 		d->op = WCH_VER_CHECKSUM;
-		d->version = wch_arena_strdup(&c->arena,
-					      wch_checksum_format(&c->locals[i]->identity, q1));
+		d->version =
+		    wch_arena_strdup(&c->arena, wch_checksum_format(&c->locals[i]->identity, q1));
 		if (!d->version)
 			return wch_errf(err, -ENOMEM, "out of memory");
 	}
@@ -144,7 +144,8 @@ static int resolve(struct compose *c, struct wch_deps *world, struct wch_buf *pr
 	if (r)
 		return r;
 	if (world->n == 0)
-		return wch_errf(err, -WCH_E_USAGE, "nothing to install (give -d DEP or -p FILE.apk)");
+		return wch_errf(err, -WCH_E_USAGE,
+				"nothing to install (give -d DEP or -p FILE.apk)");
 	n = rs->npkgs + c->nlocal;
 	avail = wch_arena_alloc(&c->arena, (n ? n : 1) * sizeof(*avail));
 	tags = wch_arena_alloc(&c->arena, (rs->n ? rs->n : 1) * sizeof(*tags));
@@ -266,8 +267,7 @@ static int install_one(struct compose *c, struct wch_err *err)
 }
 
 int wch_compose_run(const struct wch_compose_opts *o, struct wch_sink *sink,
-		    struct wch_compose_stats *stats, struct wch_buf *problems,
-		    struct wch_err *err)
+		    struct wch_compose_stats *stats, struct wch_buf *problems, struct wch_err *err)
 {
 	struct compose c = {.o = o, .sink = sink, .arena = WCH_ARENA_INIT, .stats = stats};
 	struct wch_deps world;

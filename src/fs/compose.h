@@ -27,15 +27,15 @@
 #include "util/err.h"
 
 struct wch_compose_opts {
-	struct wch_repos *repos;          /* loaded (may have no repositories) */
-	const struct wch_keyring *keys;   /* trusted keys (local files, db copy) */
-	const char *const *deps;          /* world dependency strings */
+	struct wch_repos *repos;	/* loaded (may have no repositories) */
+	const struct wch_keyring *keys; /* trusted keys (local files, db copy) */
+	const char *const *deps;	/* world dependency strings */
 	size_t ndeps;
-	const char *const *files;         /* local .apk paths */
+	const char *const *files; /* local .apk paths */
 	size_t nfiles;
 	bool allow_untrusted;
-	bool no_db;                       /* leave out lib/apk, etc/apk, var/cache/apk */
-	int64_t db_mtime;                 /* mtime of generated files (SOURCE_DATE_EPOCH or 0) */
+	bool no_db;	  /* leave out lib/apk, etc/apk, var/cache/apk */
+	int64_t db_mtime; /* mtime of generated files (SOURCE_DATE_EPOCH or 0) */
 	/* Progress / per-package report (may be NULL). */
 	void (*note)(void *ctx, const char *msg);
 	void *note_ctx;
@@ -43,10 +43,10 @@ struct wch_compose_opts {
 
 struct wch_compose_stats {
 	size_t npkgs, nfiles, ndirs;
-	uint64_t installed_bytes;   /* regular file bytes written from packages */
-	size_t nscripts_skipped;    /* packages whose install scripts were not run */
+	uint64_t installed_bytes; /* regular file bytes written from packages */
+	size_t nscripts_skipped;  /* packages whose install scripts were not run */
 	size_t ntriggers_skipped;
-	unsigned nspecial_skipped;  /* device nodes we had no privilege for */
+	unsigned nspecial_skipped; /* device nodes we had no privilege for */
 };
 
 /* Resolves only: appends "name-version\n" per package in install order to
@@ -58,7 +58,6 @@ int wch_compose_plan(const struct wch_compose_opts *o, struct wch_buf *plan,
  * per-package summary lines go to o->note. On failure the sink is not
  * committed; the caller frees it (which removes what was written). */
 int wch_compose_run(const struct wch_compose_opts *o, struct wch_sink *sink,
-		    struct wch_compose_stats *stats, struct wch_buf *problems,
-		    struct wch_err *err);
+		    struct wch_compose_stats *stats, struct wch_buf *problems, struct wch_err *err);
 
 #endif

@@ -323,8 +323,9 @@ static int write_config(struct wch_compose_db *cdb, struct wch_sink *sink, int64
 int wch_compose_db_write(struct wch_compose_db *cdb, struct wch_sink *sink,
 			 const struct wch_deps *world, int64_t mtime, struct wch_err *err)
 {
-	static const char *const dirs[] = {"etc", "etc/apk", "etc/apk/keys", "lib", "lib/apk",
-					   "lib/apk/db", "var", "var/cache", "var/cache/apk"};
+	static const char *const dirs[] = {"etc", "etc/apk",   "etc/apk/keys",
+					   "lib", "lib/apk",   "lib/apk/db",
+					   "var", "var/cache", "var/cache/apk"};
 	struct compose_db_priv *p = priv(cdb, err);
 	struct wch_buf b = WCH_BUF_INIT, scripts = WCH_BUF_INIT;
 	size_t i;
@@ -341,23 +342,23 @@ int wch_compose_db_write(struct wch_compose_db *cdb, struct wch_sink *sink,
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !r; i++)
 		r = put_dir(sink, dirs[i], mtime, err);
 	if (!r)
-		r = wch_db_write_installed(&p->db, &b) ? wch_errf(err, -ENOMEM, "out of memory")
-						       : put_file(sink, "lib/apk/db/installed",
-								  b.p, b.len, mtime, err);
+		r = wch_db_write_installed(&p->db, &b)
+			? wch_errf(err, -ENOMEM, "out of memory")
+			: put_file(sink, "lib/apk/db/installed", b.p, b.len, mtime, err);
 	wch_buf_reset(&b);
 	if (!r)
-		r = wch_db_write_triggers(&p->db, &b) ? wch_errf(err, -ENOMEM, "out of memory")
-						      : put_file(sink, "lib/apk/db/triggers",
-								 b.p ? b.p : "", b.len, mtime, err);
+		r = wch_db_write_triggers(&p->db, &b)
+			? wch_errf(err, -ENOMEM, "out of memory")
+			: put_file(sink, "lib/apk/db/triggers", b.p ? b.p : "", b.len, mtime, err);
 	if (!r)
-		r = put_file(sink, "lib/apk/db/scripts.tar", scripts.p ? scripts.p : "", scripts.len,
-			     mtime, err);
+		r = put_file(sink, "lib/apk/db/scripts.tar", scripts.p ? scripts.p : "",
+			     scripts.len, mtime, err);
 	wch_buf_release(&scripts);
 	wch_buf_reset(&b);
 	if (!r)
-		r = wch_db_write_world(&p->db, &b) ? wch_errf(err, -ENOMEM, "out of memory")
-						   : put_file(sink, "etc/apk/world", b.p, b.len,
-							      mtime, err);
+		r = wch_db_write_world(&p->db, &b)
+			? wch_errf(err, -ENOMEM, "out of memory")
+			: put_file(sink, "etc/apk/world", b.p, b.len, mtime, err);
 	if (!r)
 		r = write_config(cdb, sink, mtime, err);
 	wch_buf_release(&b);

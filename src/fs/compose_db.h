@@ -22,9 +22,9 @@ struct wch_compose_db_pkg;
 
 struct wch_compose_db {
 	struct wch_arena arena;
-	const struct wch_repos *repos; /* borrowed */
+	const struct wch_repos *repos;	/* borrowed */
 	const struct wch_keyring *keys; /* borrowed */
-	void *priv; /* the struct wch_db model and bookkeeping */
+	void *priv;			/* the struct wch_db model and bookkeeping */
 	/* key names that verified something (indexes, local packages) */
 	const char **used_keys;
 	size_t nused_keys;

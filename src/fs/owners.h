@@ -27,7 +27,7 @@
 #include "util/io.h"
 
 enum wch_owner_verdict {
-	WCH_OWNER_NEW,        /* first claim on this path */
+	WCH_OWNER_NEW,	      /* first claim on this path */
 	WCH_OWNER_SHARED_DIR, /* a directory another package also has */
 	WCH_OWNER_TAKE_OVER,  /* replaces a file of an earlier package (or its own) */
 	WCH_OWNER_KEEP_OLD,   /* the earlier package keeps it: skip this entry */

@@ -14,8 +14,8 @@
 /* One data entry as the entry() callback saw it. */
 struct rec_entry {
 	struct wch_tar_entry e; /* strings in the job's scratch arena */
-	size_t off, len;        /* its content in job->data */
-	bool ended;             /* entry_end() was called for it */
+	size_t off, len;	/* its content in job->data */
+	bool ended;		/* entry_end() was called for it */
 };
 
 enum job_state { JOB_PENDING, JOB_READY, JOB_DIRECT };
@@ -23,8 +23,8 @@ enum job_state { JOB_PENDING, JOB_READY, JOB_DIRECT };
 struct job {
 	struct wch_prefetch_job in;
 	enum job_state state;
-	bool taken; /* a worker has started it */
-	struct wch_arena arena;   /* res and its strings: until wch_prefetch_free */
+	bool taken;		  /* a worker has started it */
+	struct wch_arena arena;	  /* res and its strings: until wch_prefetch_free */
 	struct wch_arena scratch; /* entries: until the replay is done */
 	struct wch_buf data;
 	struct rec_entry *ents;
@@ -61,9 +61,9 @@ struct wch_prefetch {
 	unsigned nthreads;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	size_t next;      /* the first job no worker has taken */
+	size_t next;	  /* the first job no worker has taken */
 	size_t replaying; /* the job the caller waits for or replays */
-	size_t ahead;     /* recorded content bytes not yet released */
+	size_t ahead;	  /* recorded content bytes not yet released */
 	bool stop;
 };
 
@@ -256,7 +256,8 @@ static void *worker(void *arg)
 			cb.entry = record_entry;
 			cb.entry_end = record_entry_end;
 			cb.ctx = j;
-			if (j->in.installed_size && wch_buf_grow(&j->data, j->in.installed_size + 1))
+			if (j->in.installed_size &&
+			    wch_buf_grow(&j->data, j->in.installed_size + 1))
 				direct = true;
 		}
 		if (!direct) {

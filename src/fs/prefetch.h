@@ -32,13 +32,13 @@
 #include "apk/package.h"
 #include "util/err.h"
 
-#define WCH_PREFETCH_AHEAD (64u << 20)
+#define WCH_PREFETCH_AHEAD   (64u << 20)
 #define WCH_PREFETCH_PKG_MAX (64u << 20)
 
 struct wch_prefetch_job {
-	const char *path;                    /* the package file */
+	const char *path;		     /* the package file */
 	const struct wch_checksum *identity; /* it must have this identity */
-	uint64_t installed_size;             /* from the index (I:), 0 if unknown */
+	uint64_t installed_size;	     /* from the index (I:), 0 if unknown */
 };
 
 struct wch_prefetch;

@@ -14,17 +14,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PATH_CAP 4095
-#define DIRS_SLOTS 256 /* power of two */
-#define DIRS_MAX 128   /* open directory fds at most */
-#define SINK_BUF (128u << 10) /* file data moves in chunks this big */
+#define PATH_CAP   4095
+#define DIRS_SLOTS 256		/* power of two */
+#define DIRS_MAX   128		/* open directory fds at most */
+#define SINK_BUF   (128u << 10) /* file data moves in chunks this big */
 
 struct dir_sink {
 	struct wch_sink base;
-	char *outdir;   /* final name, as given */
-	char *tmpname;  /* basename of the temporary root inside parentfd */
-	char *outbase;  /* basename of outdir */
-	int parentfd;   /* directory holding outdir */
+	char *outdir;  /* final name, as given */
+	char *tmpname; /* basename of the temporary root inside parentfd */
+	char *outbase; /* basename of outdir */
+	int parentfd;  /* directory holding outdir */
 	int rootfd;
 	bool force, apply_owner, committed;
 	/* Directories stay open by path (a package's entries jump between
@@ -134,7 +134,8 @@ static struct dir_slot *dirs_slot(struct dir_sink *s, const char *path, size_t n
 {
 	size_t j = dirs_hash(path, n);
 
-	while (s->dirs[j].path && (strlen(s->dirs[j].path) != n || memcmp(s->dirs[j].path, path, n)))
+	while (s->dirs[j].path &&
+	       (strlen(s->dirs[j].path) != n || memcmp(s->dirs[j].path, path, n)))
 		j = (j + 1) & (DIRS_SLOTS - 1);
 	return &s->dirs[j];
 }
@@ -227,8 +228,8 @@ static int open_parent(struct dir_sink *s, const char *path, struct wch_err *err
 			if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
 				int e2 = errno;
 				close(fd);
-				return wch_err_sys(err, e2, "'%s': cannot create directory '%s'", path,
-						   comp);
+				return wch_err_sys(err, e2, "'%s': cannot create directory '%s'",
+						   path, comp);
 			}
 			next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
@@ -236,10 +237,11 @@ static int open_parent(struct dir_sink *s, const char *path, struct wch_err *err
 			int e2 = errno;
 			close(fd);
 			if (e2 == ELOOP || e2 == ENOTDIR)
-				return wch_errf(err, -WCH_E_UNSAFE_PATH,
-						"'%s': '%.*s' is not a directory (symlink or file in the "
-						"way); refusing to write through it",
-						path, (int)(p - path + n), path);
+				return wch_errf(
+				    err, -WCH_E_UNSAFE_PATH,
+				    "'%s': '%.*s' is not a directory (symlink or file in the "
+				    "way); refusing to write through it",
+				    path, (int)(p - path + n), path);
 			return wch_err_sys(err, e2, "'%s': cannot open directory", path);
 		}
 		close(fd);
@@ -275,7 +277,8 @@ static int apply_meta(struct dir_sink *s, int pfd, const char *base, int fd,
 	}
 	if (e->type != WCH_TAR_DIR) {
 		struct timespec ts[2] = {{e->mtime, 0}, {e->mtime, 0}};
-		if ((fd >= 0 ? futimens(fd, ts) : utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW)) < 0)
+		if ((fd >= 0 ? futimens(fd, ts) : utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW)) <
+		    0)
 			return wch_err_sys(err, errno, "'%s': cannot set mtime", e->name);
 	}
 	return 0;
@@ -283,8 +286,7 @@ static int apply_meta(struct dir_sink *s, int pfd, const char *base, int fd,
 
 /* Makes room for a non-directory at base: replaces a file or symlink, but
  * never a directory. */
-static int clear_slot(int pfd, const char *base, const struct wch_tar_entry *e,
-		      struct wch_err *err)
+static int clear_slot(int pfd, const char *base, const struct wch_tar_entry *e, struct wch_err *err)
 {
 	struct stat st;
 
@@ -309,7 +311,7 @@ static int create_node(int pfd, const char *base, const struct wch_tar_entry *e,
 	case WCH_TAR_HARDLINK:
 		return linkat(tfd, tbase, pfd, base, 0);
 	default: {
-		mode_t kind = e->type == WCH_TAR_CHAR    ? S_IFCHR
+		mode_t kind = e->type == WCH_TAR_CHAR	 ? S_IFCHR
 			      : e->type == WCH_TAR_BLOCK ? S_IFBLK
 							 : S_IFIFO;
 		return mknodat(pfd, base, kind | (e->mode & 0777),
@@ -341,7 +343,8 @@ static int create_replacing(int pfd, const char *base, const struct wch_tar_entr
 }
 
 static int write_regular(struct dir_sink *s, int pfd, const char *base,
-			 const struct wch_tar_entry *e, struct wch_reader *data, struct wch_err *err)
+			 const struct wch_tar_entry *e, struct wch_reader *data,
+			 struct wch_err *err)
 {
 	uint64_t left = e->size;
 	int fd, r;
@@ -429,17 +432,20 @@ static int sink_entry(struct wch_sink *sk, const struct wch_tar_entry *e, struct
 		return write_dir(s, pfd, base, e, err);
 	case WCH_TAR_SYMLINK:
 		if (!e->link || !e->link[0])
-			return wch_errf(err, -WCH_E_FORMAT, "'%s': symlink without target", e->name);
+			return wch_errf(err, -WCH_E_FORMAT, "'%s': symlink without target",
+					e->name);
 		r = create_replacing(pfd, base, e, -1, NULL, &sys, err);
 		if (r)
-			return sys ? wch_err_sys(err, sys, "'%s': cannot create symlink", e->name) : r;
+			return sys ? wch_err_sys(err, sys, "'%s': cannot create symlink", e->name)
+				   : r;
 		return apply_meta(s, pfd, base, -1, e, err);
 	case WCH_TAR_HARDLINK: {
 		const char *tbase;
 		int keep, tfd;
 		if (!e->link || wch_path_check(e->link, NULL))
-			return wch_errf(err, -WCH_E_UNSAFE_PATH, "'%s': unsafe hard link target '%s'",
-					e->name, e->link ? e->link : "");
+			return wch_errf(err, -WCH_E_UNSAFE_PATH,
+					"'%s': unsafe hard link target '%s'", e->name,
+					e->link ? e->link : "");
 		tbase = strrchr(e->link, '/');
 		tbase = tbase ? tbase + 1 : e->link;
 		/* Opening the target's parent may evict the link's parent
@@ -463,12 +469,13 @@ static int sink_entry(struct wch_sink *sk, const struct wch_tar_entry *e, struct
 			return 0;
 		}
 		if (r)
-			return sys ? wch_err_sys(err, sys, "'%s': cannot create special file", e->name)
+			return sys ? wch_err_sys(err, sys, "'%s': cannot create special file",
+						 e->name)
 				   : r;
 		return apply_meta(s, pfd, base, -1, e, err);
 	default:
-		return wch_errf(err, -WCH_E_UNSUPPORTED, "'%s': unsupported entry type '%c'", e->name,
-				e->type);
+		return wch_errf(err, -WCH_E_UNSUPPORTED, "'%s': unsupported entry type '%c'",
+				e->name, e->type);
 	}
 }
 
@@ -495,11 +502,13 @@ static int sink_commit(struct wch_sink *sk, struct wch_err *err)
 	forget_cache(s);
 	if (fstatat(s->parentfd, s->outbase, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* Swap atomically, then remove the old tree now at tmpname. */
-		if (renameat2(s->parentfd, s->tmpname, s->parentfd, s->outbase, RENAME_EXCHANGE) < 0)
+		if (renameat2(s->parentfd, s->tmpname, s->parentfd, s->outbase, RENAME_EXCHANGE) <
+		    0)
 			return wch_err_sys(err, errno, "cannot replace '%s'", s->outdir);
 		s->committed = true;
 		if (wch_remove_tree_at(s->parentfd, s->tmpname) < 0)
-			return wch_errf(err, -EIO, "'%s' replaced, but the old tree could not be removed",
+			return wch_errf(err, -EIO,
+					"'%s' replaced, but the old tree could not be removed",
 					s->outdir);
 		return 0;
 	}
@@ -530,7 +539,7 @@ static void sink_free(struct wch_sink *sk)
 }
 
 static const struct wch_sink_ops dir_ops = {
-	sink_begin, sink_entry, sink_end, sink_commit, sink_free,
+    sink_begin, sink_entry, sink_end, sink_commit, sink_free,
 };
 
 int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch_sink_dir_opts *o,
@@ -612,20 +621,22 @@ int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch
 		if (mkdirat(s->parentfd, s->tmpname, 0755) < 0) {
 			if (errno == EEXIST)
 				continue;
-			r = wch_err_sys(err, errno, "cannot create a directory next to '%s'", outdir);
+			r = wch_err_sys(err, errno, "cannot create a directory next to '%s'",
+					outdir);
 			free(s->tmpname);
 			s->tmpname = NULL;
 			goto fail;
 		}
-		s->rootfd = openat(s->parentfd, s->tmpname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-								   O_CLOEXEC);
+		s->rootfd = openat(s->parentfd, s->tmpname,
+				   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (s->rootfd < 0) {
 			r = wch_err_sys(err, errno, "cannot open '%s'", s->tmpname);
 			goto fail;
 		}
 	}
 	if (s->rootfd < 0) {
-		r = wch_errf(err, -EEXIST, "cannot create a temporary directory next to '%s'", outdir);
+		r = wch_errf(err, -EEXIST, "cannot create a temporary directory next to '%s'",
+			     outdir);
 		goto fail;
 	}
 	/* A root folder is world-readable like any distribution root. */

@@ -25,12 +25,12 @@
 #include "fs/sink.h"
 
 struct wch_sink_dir_opts {
-	bool force;        /* replace a non-empty OUTDIR */
-	bool apply_owner;  /* chown entries (needs root) */
+	bool force;	  /* replace a non-empty OUTDIR */
+	bool apply_owner; /* chown entries (needs root) */
 };
 
-int wch_sink_dir_new(struct wch_sink **out, const char *outdir,
-		     const struct wch_sink_dir_opts *o, struct wch_err *err);
+int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch_sink_dir_opts *o,
+		     struct wch_err *err);
 /* The root directory fd of the tree being built (for reading back). */
 int wch_sink_dir_rootfd(struct wch_sink *s);
 /* Special files skipped because we lack privileges (counted). */

@@ -16,7 +16,7 @@
 #include "util/io.h"
 
 #define VALIDATORS_MAX 8192
-#define VALUE_MAX 1024
+#define VALUE_MAX      1024
 
 int wch_cache_default_dir(struct wch_buf *out, struct wch_err *err)
 {
@@ -24,12 +24,13 @@ int wch_cache_default_dir(struct wch_buf *out, struct wch_err *err)
 
 	/* XDG base dir spec: a relative XDG_CACHE_HOME is invalid, ignore it. */
 	if (xdg && xdg[0] == '/')
-		return wch_buf_addf(out, "%s/witchery", xdg) ? wch_errf(err, -ENOMEM, "out of memory")
-							     : 0;
+		return wch_buf_addf(out, "%s/witchery", xdg)
+			   ? wch_errf(err, -ENOMEM, "out of memory")
+			   : 0;
 	if (home && *home)
 		return wch_buf_addf(out, "%s/.cache/witchery", home)
-			       ? wch_errf(err, -ENOMEM, "out of memory")
-			       : 0;
+			   ? wch_errf(err, -ENOMEM, "out of memory")
+			   : 0;
 	return wch_errf(err, -WCH_E_NOT_FOUND,
 			"no cache folder: set --cache-dir, XDG_CACHE_HOME or HOME");
 }
@@ -139,8 +140,8 @@ static int take_value(const char *line, size_t len, const char *key, char **dst)
 	return *dst ? 1 : -ENOMEM;
 }
 
-int wch_cache_load_validators(struct wch_cache *c, const char *name,
-			      struct wch_fetch_validators *v, struct wch_err *err)
+int wch_cache_load_validators(struct wch_cache *c, const char *name, struct wch_fetch_validators *v,
+			      struct wch_err *err)
 {
 	struct wch_buf path = WCH_BUF_INIT, b = WCH_BUF_INIT;
 	const char *p, *end;

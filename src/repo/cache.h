@@ -38,8 +38,8 @@ void wch_cache_index_name(const char *url, char out[32]);
 int wch_cache_pkg_name(const struct wch_pkg *p, struct wch_buf *out, struct wch_err *err);
 
 /* Reads/writes the validators file "<name>.etag" (missing = empty). */
-int wch_cache_load_validators(struct wch_cache *c, const char *name,
-			      struct wch_fetch_validators *v, struct wch_err *err);
+int wch_cache_load_validators(struct wch_cache *c, const char *name, struct wch_fetch_validators *v,
+			      struct wch_err *err);
 int wch_cache_save_validators(struct wch_cache *c, const char *name,
 			      const struct wch_fetch_validators *v, struct wch_err *err);
 

@@ -276,10 +276,10 @@ static int setup(struct wch_fetch *f, const char *url, struct curl_slist *hdrs, 
 	if (!ca || !*ca)
 		ca = getenv("CURL_CA_BUNDLE");
 	f->api->easy_reset(c);
-#define SET(opt, val)                                                                      \
-	do {                                                                               \
-		if (r == CURLE_OK)                                                         \
-			r = f->api->easy_setopt(c, opt, val);                                 \
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (r == CURLE_OK)                                                                 \
+			r = f->api->easy_setopt(c, opt, val);                                      \
 	} while (0)
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_ERRORBUFFER, f->errbuf);
@@ -405,7 +405,8 @@ int wch_fetch_file(struct wch_fetch *f, const char *url, int dirfd, const char *
 			break;
 		if (setup(f, url, hdrs, &x) < 0) {
 			wch_atomic_abort(&a);
-			r = wch_errf(err, -WCH_E_NETWORK, "cannot set up the transfer of %s", shown);
+			r = wch_errf(err, -WCH_E_NETWORK, "cannot set up the transfer of %s",
+				     shown);
 			break;
 		}
 		cr = f->api->easy_perform(f->curl);

@@ -26,14 +26,14 @@
 #include "util/err.h"
 
 struct wch_fetch_opts {
-	unsigned retries;        /* default 3 */
-	unsigned backoff_ms;     /* first retry delay, default 500 */
-	long connect_timeout;    /* seconds, default 30 */
-	long low_speed_time;     /* seconds, default 60 */
-	const char *ca_file;     /* NULL: env / libcurl default */
-	bool netrc;              /* use ~/.netrc ($NETRC); default true */
-	bool progress;           /* bar per download + total, on stderr */
-	uint64_t max_size;       /* refuse larger bodies; 0 = no cap */
+	unsigned retries;     /* default 3 */
+	unsigned backoff_ms;  /* first retry delay, default 500 */
+	long connect_timeout; /* seconds, default 30 */
+	long low_speed_time;  /* seconds, default 60 */
+	const char *ca_file;  /* NULL: env / libcurl default */
+	bool netrc;	      /* use ~/.netrc ($NETRC); default true */
+	bool progress;	      /* bar per download + total, on stderr */
+	uint64_t max_size;    /* refuse larger bodies; 0 = no cap */
 };
 
 /* Validators stored beside a cached file; strings malloc'ed, may be NULL. */

@@ -30,9 +30,9 @@
 
 #include <libdeflate.h>
 
-#define SIG_MAX 16         /* signatures looked at per file */
+#define SIG_MAX	      16   /* signatures looked at per file */
 #define SIG_BYTES_MAX 4096 /* a 16384-bit RSA signature is 2048 bytes */
-#define DESC_MAX 4096
+#define DESC_MAX      4096
 
 struct sig {
 	enum wch_hash_alg alg;
@@ -43,8 +43,8 @@ struct sig {
 
 /* Hashing state shared by the index and the identity walkers. */
 struct walk {
-	bool signed_part; /* a non-.SIGN entry has been seen */
-	bool hashing;     /* member bytes go into the digests */
+	bool signed_part;	       /* a non-.SIGN entry has been seen */
+	bool hashing;		       /* member bytes go into the digests */
 	bool keep_hashing_at_boundary; /* identity: legacy packages (§2.3) */
 	bool control_done;
 	struct wch_hash h[3]; /* SHA1, SHA256, SHA512 */
@@ -215,9 +215,8 @@ static int check_sigs(const struct walk *w, const struct wch_keyring *keys, cons
 				"BAD signature (key %s does not verify the index)", bad);
 	if (w->nsigs == 0)
 		return wch_errf(err, -WCH_E_SIG_UNTRUSTED, "UNTRUSTED: the index is not signed");
-	return wch_errf(err, -WCH_E_SIG_UNTRUSTED,
-			"UNTRUSTED signature (no trusted key %s%s)", w->sigs[0].keyname,
-			w->nsigs > 1 ? " or the other signers" : "");
+	return wch_errf(err, -WCH_E_SIG_UNTRUSTED, "UNTRUSTED signature (no trusted key %s%s)",
+			w->sigs[0].keyname, w->nsigs > 1 ? " or the other signers" : "");
 }
 
 struct identity_table {
@@ -251,7 +250,8 @@ static int identity_merge(struct identity_table *t, const struct wch_pkg *p,
 			const struct wch_pkg *q = t->slot[j];
 			if (!q)
 				continue;
-			for (i = id_hash(&q->identity) & (ncap - 1); ns[i]; i = (i + 1) & (ncap - 1))
+			for (i = id_hash(&q->identity) & (ncap - 1); ns[i];
+			     i = (i + 1) & (ncap - 1))
 				;
 			ns[i] = q;
 		}
@@ -335,7 +335,7 @@ void wch_repo_identities_free(void *t)
  * into one buffer (the concatenated tar stream, apk-format §1.3). */
 struct members {
 	size_t n, cap;
-	size_t *in_off;  /* compressed start of each member */
+	size_t *in_off;	 /* compressed start of each member */
 	size_t *out_end; /* decompressed end of each member */
 	char *out;
 	size_t len, outcap;
@@ -410,8 +410,8 @@ static int inflate_members(struct members *m, const unsigned char *data, size_t 
 			size_t ncap = m->outcap > max_out / 2 ? max_out : m->outcap * 2;
 			char *no;
 			if (m->outcap >= max_out) {
-				r = wch_errf(err, -WCH_E_TOO_BIG, "decompressed data exceeds %zu bytes",
-					     max_out);
+				r = wch_errf(err, -WCH_E_TOO_BIG,
+					     "decompressed data exceeds %zu bytes", max_out);
 				break;
 			}
 			if (!(no = realloc(m->out, ncap + 1))) {
@@ -424,7 +424,8 @@ static int inflate_members(struct members *m, const unsigned char *data, size_t 
 		}
 		if (lr != LIBDEFLATE_SUCCESS) {
 			r = wch_errf(err, -WCH_E_FORMAT,
-				     "gzip member %zu: invalid or truncated compressed data", m->n + 1);
+				     "gzip member %zu: invalid or truncated compressed data",
+				     m->n + 1);
 			break;
 		}
 		if (members_push(m, pos, m->len + produced) < 0) {
@@ -554,9 +555,9 @@ int wch_repos_load_index_mem(struct wch_repos *rs, size_t repo_idx, const void *
 		goto out;
 	}
 	/* The signed part runs to the end of the file (§5.1). */
-	if (first < m.n && (r = digest_signed(&w, rs->keys, (const unsigned char *)data +
-							    m.in_off[first],
-						n - m.in_off[first], err)) < 0)
+	if (first < m.n &&
+	    (r = digest_signed(&w, rs->keys, (const unsigned char *)data + m.in_off[first],
+			       n - m.in_off[first], err)) < 0)
 		goto out;
 	r = check_sigs(&w, rs->keys, &signer, err);
 	if (r < 0) {
@@ -564,8 +565,9 @@ int wch_repos_load_index_mem(struct wch_repos *rs, size_t repo_idx, const void *
 			goto out;
 		if (rs->warn) {
 			char msg[WCH_ERR_MSG_MAX + 256];
-			snprintf(msg, sizeof(msg), "repository %s: %s (allowed by --allow-untrusted)",
-				 repo->display, err ? err->msg : wch_strerror(r));
+			snprintf(msg, sizeof(msg),
+				 "repository %s: %s (allowed by --allow-untrusted)", repo->display,
+				 err ? err->msg : wch_strerror(r));
 			rs->warn(rs->warn_ctx, msg);
 		}
 		if (err)

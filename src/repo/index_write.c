@@ -24,9 +24,8 @@
 #include "crypto/key.h"
 #include "util/io.h"
 
-int wch_index_pkg_from_apk(struct wch_arena *a, const char *path,
-			   const struct wch_keyring *keys, struct wch_pkg **out,
-			   struct wch_err *err)
+int wch_index_pkg_from_apk(struct wch_arena *a, const char *path, const struct wch_keyring *keys,
+			   struct wch_pkg **out, struct wch_err *err)
 {
 	struct wch_pkg_read_opts o;
 	struct wch_pkg_read_result res;

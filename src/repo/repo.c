@@ -142,7 +142,8 @@ int wch_repos_add(struct wch_repos *rs, const char *url, const char *tag, struct
 		repo_release(&r);
 		return wch_errf(err, -WCH_E_UNSUPPORTED,
 				"repository '%s': only folders, file://, http:// and https:// "
-				"are supported", url);
+				"are supported",
+				url);
 	} else {
 		r.kind = WCH_REPO_LOCAL;
 		r.local = strdup(r.url);
@@ -251,8 +252,7 @@ int wch_repo_pkg_url(const struct wch_repos *rs, const struct wch_pkg *p, struct
 	if (p->repo < 0 || (size_t)p->repo >= rs->n)
 		return p->filename ? wch_buf_addstr(out, p->filename) : -EINVAL;
 	r = &rs->v[p->repo];
-	return wch_buf_addf(out, "%s/%s/%s-%s.apk",
-			    r->kind == WCH_REPO_LOCAL ? r->local : r->url,
+	return wch_buf_addf(out, "%s/%s/%s-%s.apk", r->kind == WCH_REPO_LOCAL ? r->local : r->url,
 			    p->arch && *p->arch ? p->arch : arch_of(rs), p->name, p->version);
 }
 
@@ -322,7 +322,8 @@ static int refresh_http_index(struct wch_repos *rs, size_t i, const char *url, c
 		snprintf(why, sizeof(why), "%s", err ? err->msg : "no cache folder");
 		return wch_errf(err, -WCH_E_NOT_FOUND,
 				"offline and the index of repository %s is not in the cache "
-				"(%s)", repo->display, why);
+				"(%s)",
+				repo->display, why);
 	}
 	if (r < 0)
 		return r;
@@ -330,9 +331,11 @@ static int refresh_http_index(struct wch_repos *rs, size_t i, const char *url, c
 	cached = exists_at(rs->cache->dirfd, name);
 	if (rs->offline) {
 		if (!cached)
-			return wch_errf(err, -WCH_E_NOT_FOUND,
-					"offline and the index of repository %s is not in the cache "
-					"(%s/%s)", repo->display, rs->cache->dir, name);
+			return wch_errf(
+			    err, -WCH_E_NOT_FOUND,
+			    "offline and the index of repository %s is not in the cache "
+			    "(%s/%s)",
+			    repo->display, rs->cache->dir, name);
 		return 0;
 	}
 	if (cached && wch_cache_load_validators(rs->cache, name, &v, NULL) < 0)
@@ -419,8 +422,9 @@ int wch_repos_fetch_pkg(struct wch_repos *rs, const struct wch_pkg *p, struct wc
 		if (!p->filename)
 			return wch_errf(err, -EINVAL, "package %s-%s has no file", p->name,
 					p->version);
-		return wch_buf_addstr(path_out, p->filename) ? wch_errf(err, -ENOMEM, "out of memory")
-							      : 0;
+		return wch_buf_addstr(path_out, p->filename)
+			   ? wch_errf(err, -ENOMEM, "out of memory")
+			   : 0;
 	}
 	repo = &rs->v[p->repo];
 	if (wch_repo_pkg_url(rs, p, &url)) {
@@ -433,7 +437,8 @@ int wch_repos_fetch_pkg(struct wch_repos *rs, const struct wch_pkg *p, struct wc
 			r = code < 0 ? code
 				     : wch_errf(err, -WCH_E_INTEGRITY,
 						"'%s' does not match the identity the index "
-						"lists for %s-%s", url.p, p->name, p->version);
+						"lists for %s-%s",
+						url.p, p->name, p->version);
 		}
 		goto out;
 	}
@@ -495,8 +500,8 @@ out:
 	return r;
 }
 
-int wch_repos_fetch_pkgs(struct wch_repos *rs, struct wch_pkg *const *pkgs, size_t n,
-			 char **paths, struct wch_err *err)
+int wch_repos_fetch_pkgs(struct wch_repos *rs, struct wch_pkg *const *pkgs, size_t n, char **paths,
+			 struct wch_err *err)
 {
 	struct wch_buf b = WCH_BUF_INIT;
 	size_t i;
@@ -511,7 +516,8 @@ int wch_repos_fetch_pkgs(struct wch_repos *rs, struct wch_pkg *const *pkgs, size
 			/* Only the path: reading each control part here would
 			 * read every package twice, and the caller's package
 			 * reader checks the identity while it streams. */
-			r = wch_repo_pkg_url(rs, p, &b) ? wch_errf(err, -ENOMEM, "out of memory") : 0;
+			r = wch_repo_pkg_url(rs, p, &b) ? wch_errf(err, -ENOMEM, "out of memory")
+							: 0;
 		} else {
 			if (rs->fetch || (!rs->offline && need_fetch(rs, NULL) == 0)) {
 				char label[256];

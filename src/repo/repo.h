@@ -49,20 +49,20 @@
 
 enum wch_repo_kind {
 	WCH_REPO_LOCAL, /* folder path or file:// URL */
-	WCH_REPO_HTTP,  /* http:// or https:// */
+	WCH_REPO_HTTP,	/* http:// or https:// */
 };
 
 struct wch_repo {
-	char *url;         /* as given (may hold credentials: never print it) */
-	char *display;     /* url with user:password removed: for messages */
-	char *tag;         /* without '@'; NULL when untagged */
+	char *url;     /* as given (may hold credentials: never print it) */
+	char *display; /* url with user:password removed: for messages */
+	char *tag;     /* without '@'; NULL when untagged */
 	enum wch_repo_kind kind;
-	char *local;       /* LOCAL: the folder path (file:// prefix removed) */
+	char *local; /* LOCAL: the folder path (file:// prefix removed) */
 	/* Filled by wch_repos_load(): */
 	char *description; /* DESCRIPTION member, NULL if none */
-	size_t npkgs;      /* stanzas accepted from this repository */
-	bool trusted;      /* a trusted signature verified */
-	char *signer;      /* key name of the verifying signature, or NULL */
+	size_t npkgs;	   /* stanzas accepted from this repository */
+	bool trusted;	   /* a trusted signature verified */
+	char *signer;	   /* key name of the verifying signature, or NULL */
 };
 
 struct wch_fetch;
@@ -74,14 +74,14 @@ struct wch_repos {
 
 	/* Settings (set before wch_repos_load; strings are owned copies made
 	 * by the setters, or borrowed where said). */
-	char *arch;                      /* wch_repos_set_arch(); default host */
-	const struct wch_keyring *keys;  /* borrowed; NULL = no trusted keys */
-	char *cache_dir;                 /* wch_repos_set_cache_dir(); NULL =
-					  * $XDG_CACHE_HOME/witchery or
-					  * ~/.cache/witchery */
+	char *arch;			/* wch_repos_set_arch(); default host */
+	const struct wch_keyring *keys; /* borrowed; NULL = no trusted keys */
+	char *cache_dir;		/* wch_repos_set_cache_dir(); NULL =
+					 * $XDG_CACHE_HOME/witchery or
+					 * ~/.cache/witchery */
 	bool allow_untrusted;
-	bool offline;   /* never touch the network: only the cache */
-	bool progress;  /* progress output on stderr (caller decides: tty, -q) */
+	bool offline;  /* never touch the network: only the cache */
+	bool progress; /* progress output on stderr (caller decides: tty, -q) */
 	/* Optional sink for warnings (untrusted repository allowed, cache
 	 * problems); NULL = dropped. */
 	void (*warn)(void *ctx, const char *msg);
@@ -156,8 +156,8 @@ int wch_repos_fetch_pkg(struct wch_repos *rs, const struct wch_pkg *p, struct wc
  * reading it (compose streams it with WCH_PKG_VERIFY_IDENTITY).
  * paths[i] receives a malloc'ed path for pkgs[i]; on error
  * every path already set stays set for the caller to free. */
-int wch_repos_fetch_pkgs(struct wch_repos *rs, struct wch_pkg *const *pkgs, size_t n,
-			 char **paths, struct wch_err *err);
+int wch_repos_fetch_pkgs(struct wch_repos *rs, struct wch_pkg *const *pkgs, size_t n, char **paths,
+			 struct wch_err *err);
 
 /* Computes the identity (apk-format §2.2 / §2.3: SHA-1 of the control
  * member, or of control+data for a package without datahash) of the .apk
@@ -173,20 +173,19 @@ int wch_apk_identity_file(const char *path, struct wch_checksum *out, struct wch
 struct wch_privkey;
 
 struct wch_index_write_opts {
-	const char *description;        /* DESCRIPTION member; NULL = none */
-	const struct wch_privkey *key;  /* NULL = unsigned index */
-	bool sign_sha256;               /* .SIGN.RSA256 instead of .SIGN.RSA */
-	int64_t mtime;                  /* tar mtime of all members */
-	const char *rewrite_arch;       /* A: for every entry (apk --rewrite-arch) */
+	const char *description;       /* DESCRIPTION member; NULL = none */
+	const struct wch_privkey *key; /* NULL = unsigned index */
+	bool sign_sha256;	       /* .SIGN.RSA256 instead of .SIGN.RSA */
+	int64_t mtime;		       /* tar mtime of all members */
+	const char *rewrite_arch;      /* A: for every entry (apk --rewrite-arch) */
 };
 
 /* Reads the control part of the .apk at path into a wch_pkg in a (C:, S:
  * from the file, .PKGINFO fields). Signatures of the package are checked
  * when keys (may be NULL) holds their key; an unknown key is accepted (the
  * index signature vouches for the entry). */
-int wch_index_pkg_from_apk(struct wch_arena *a, const char *path,
-			   const struct wch_keyring *keys, struct wch_pkg **out,
-			   struct wch_err *err);
+int wch_index_pkg_from_apk(struct wch_arena *a, const char *path, const struct wch_keyring *keys,
+			   struct wch_pkg **out, struct wch_err *err);
 
 /* Writes a complete APKINDEX.tar.gz for pkgs (sorted here, §5.2; two
  * entries with the same name and version are -WCH_E_CONFLICT) to out. */

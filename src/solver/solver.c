@@ -213,7 +213,8 @@ static int build(struct sv *s, struct wch_pkg *const *avail, size_t navail,
 		for (k = 0; k < p->provides.n; k++) {
 			struct sv_name *n = sp->prov_names[k];
 			const struct wch_dep *d = &p->provides.v[k];
-			n->prov[n->nprov++] = (struct sv_prov){sp, d->op ? d->version : NULL, false};
+			n->prov[n->nprov++] =
+			    (struct sv_prov){sp, d->op ? d->version : NULL, false};
 			/* Providing its own name, or a versioned name twice,
 			 * conflicts with itself (§7.3). */
 			if (n == sp->name)
@@ -386,8 +387,7 @@ static int discover(struct sv *s, struct sv_name *n, uint64_t pin)
 	return sv_vec_push(&s->discq, n);
 }
 
-static int arr_push(struct sv *s, struct sv_pkg ***arr, size_t *n, size_t *cap,
-		    struct sv_pkg *p)
+static int arr_push(struct sv *s, struct sv_pkg ***arr, size_t *n, size_t *cap, struct sv_pkg *p)
 {
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 4;
@@ -687,7 +687,8 @@ static int conflicted_by(struct sv *s, struct sv_pkg *p, struct sv_name *m,
 		if (o == p || o->dq)
 			continue;
 		for (k = 0; k < d->n; k++) {
-			if (o->dep_names[k] != m || !d->v[k].conflict || !sv_prov_matches(pv, &d->v[k]))
+			if (o->dep_names[k] != m || !d->v[k].conflict ||
+			    !sv_prov_matches(pv, &d->v[k]))
 				continue;
 			if (o->selected)
 				r = sv_report_pkg(s, o, "conflicts", p, &d->v[k]);
@@ -828,7 +829,8 @@ static int install_if_round(struct sv *s, bool *added)
 		struct sv_prov bp = {0}, cp;
 		if ((r = propagate(s)) < 0)
 			goto out;
-		for (j = i; j < s->iifc.n && ((struct sv_pkg *)s->iifc.v[j])->name == c->name; j++) {
+		for (j = i; j < s->iifc.n && ((struct sv_pkg *)s->iifc.v[j])->name == c->name;
+		     j++) {
 			struct sv_pkg *o = s->iifc.v[j];
 			cp = (struct sv_prov){o, o->pkg->version, true};
 			if (!o->dq && !o->selected && (!best || better(c->name, &cp, &bp))) {

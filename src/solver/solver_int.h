@@ -56,9 +56,9 @@ struct sv_name {
 	size_t caprdeps, caprconf; /* filled as packages are discovered */
 	struct sv_req *reqs, *reqs_tail;
 	struct sv_pkg *chosen; /* the selected package that resolved it */
-	uint64_t pin;          /* repository tags allowed (§7.6) */
+	uint64_t pin;	       /* repository tags allowed (§7.6) */
 	uint64_t preferred;    /* tags asked for explicitly (world name@tag) */
-	unsigned order;        /* discovery order: lower is resolved first */
+	unsigned order;	       /* discovery order: lower is resolved first */
 	bool discovered, required, resolved, failed, reported;
 	bool in_heap, in_changed;
 };
@@ -66,13 +66,13 @@ struct sv_name {
 /* Why a package was disqualified (for the problem report). */
 enum sv_why {
 	SV_OK,
-	SV_MASKED,        /* only in a repository tag not allowed for it */
-	SV_SELF,          /* its provides conflict with itself */
-	SV_DEP,           /* why_dep (its own) has no possible provider */
-	SV_REQ,           /* fails why_dep of why_pkg (NULL = world) */
-	SV_CONFLICT,      /* excluded by why_pkg's (or world's) `!` why_dep */
+	SV_MASKED,	  /* only in a repository tag not allowed for it */
+	SV_SELF,	  /* its provides conflict with itself */
+	SV_DEP,		  /* why_dep (its own) has no possible provider */
+	SV_REQ,		  /* fails why_dep of why_pkg (NULL = world) */
+	SV_CONFLICT,	  /* excluded by why_pkg's (or world's) `!` why_dep */
 	SV_CONFLICTS_SEL, /* its own `!` why_dep matches selected why_pkg */
-	SV_TAKEN,         /* why_pkg occupies a name it needs */
+	SV_TAKEN,	  /* why_pkg occupies a name it needs */
 };
 
 struct sv_pkg {
@@ -82,7 +82,7 @@ struct sv_pkg {
 	 * once the package is discovered (most of an index never is). */
 	struct sv_name **dep_names, **prov_names, **iif_names;
 	uint64_t tagbit; /* 0 = untagged or local */
-	int tag;         /* index in sv.tags, -1 if untagged */
+	int tag;	 /* index in sv.tags, -1 if untagged */
 	bool discovered, selected, dq, candidate;
 	enum sv_why why;
 	struct sv_pkg *why_pkg;

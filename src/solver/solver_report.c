@@ -184,8 +184,10 @@ static int report_one(struct sv *s, struct sv_name *n, struct sv_vec *next)
 		if (!r)
 			r = add_required_by(&b, n);
 	} else if (occupying == 0) {
-		r = wch_buf_addf(&b, "  %s (virtual):\n    note: please select one of the "
-				     "'provided by' packages explicitly\n    provided by:", n->s);
+		r = wch_buf_addf(&b,
+				 "  %s (virtual):\n    note: please select one of the "
+				 "'provided by' packages explicitly\n    provided by:",
+				 n->s);
 		for (j = 0; j < n->nprov && !r && j < REPORT_MAX; j++) {
 			r = wch_buf_addch(&b, ' ');
 			if (!r)

@@ -19,7 +19,10 @@ struct wch_buf {
 	char *p;
 	size_t len, cap;
 };
-#define WCH_BUF_INIT {0, 0, 0}
+#define WCH_BUF_INIT                                                                               \
+	{                                                                                          \
+		0, 0, 0                                                                            \
+	}
 
 struct wch_view {
 	const char *p;

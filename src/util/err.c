@@ -13,18 +13,18 @@ void wch_err_init(struct wch_err *e)
 }
 
 static const char *const wch_messages[] = {
-	[WCH_E_FORMAT - WCH_E_BASE] = "malformed input",
-	[WCH_E_INTEGRITY - WCH_E_BASE] = "checksum mismatch",
-	[WCH_E_SIG_INVALID - WCH_E_BASE] = "bad signature",
-	[WCH_E_SIG_UNTRUSTED - WCH_E_BASE] = "untrusted signature (no trusted key)",
-	[WCH_E_TOO_BIG - WCH_E_BASE] = "input too large",
-	[WCH_E_UNSAFE_PATH - WCH_E_BASE] = "unsafe path",
-	[WCH_E_USAGE - WCH_E_BASE] = "invalid usage",
-	[WCH_E_NOT_FOUND - WCH_E_BASE] = "not found",
-	[WCH_E_CONFLICT - WCH_E_BASE] = "conflict",
-	[WCH_E_UNSATISFIABLE - WCH_E_BASE] = "unsatisfiable",
-	[WCH_E_NETWORK - WCH_E_BASE] = "network error",
-	[WCH_E_UNSUPPORTED - WCH_E_BASE] = "unsupported",
+    [WCH_E_FORMAT - WCH_E_BASE] = "malformed input",
+    [WCH_E_INTEGRITY - WCH_E_BASE] = "checksum mismatch",
+    [WCH_E_SIG_INVALID - WCH_E_BASE] = "bad signature",
+    [WCH_E_SIG_UNTRUSTED - WCH_E_BASE] = "untrusted signature (no trusted key)",
+    [WCH_E_TOO_BIG - WCH_E_BASE] = "input too large",
+    [WCH_E_UNSAFE_PATH - WCH_E_BASE] = "unsafe path",
+    [WCH_E_USAGE - WCH_E_BASE] = "invalid usage",
+    [WCH_E_NOT_FOUND - WCH_E_BASE] = "not found",
+    [WCH_E_CONFLICT - WCH_E_BASE] = "conflict",
+    [WCH_E_UNSATISFIABLE - WCH_E_BASE] = "unsatisfiable",
+    [WCH_E_NETWORK - WCH_E_BASE] = "network error",
+    [WCH_E_UNSUPPORTED - WCH_E_BASE] = "unsupported",
 };
 
 const char *wch_strerror(int code)

@@ -17,17 +17,17 @@
 
 enum wch_errcode {
 	WCH_E_BASE = 1024,
-	WCH_E_FORMAT,        /* malformed input */
+	WCH_E_FORMAT,	     /* malformed input */
 	WCH_E_INTEGRITY,     /* a hash does not match */
 	WCH_E_SIG_INVALID,   /* signature present but wrong */
 	WCH_E_SIG_UNTRUSTED, /* no trusted key for any signature */
-	WCH_E_TOO_BIG,       /* input exceeds a cap */
+	WCH_E_TOO_BIG,	     /* input exceeds a cap */
 	WCH_E_UNSAFE_PATH,   /* a path would leave the target root */
-	WCH_E_USAGE,         /* bad command-line usage */
+	WCH_E_USAGE,	     /* bad command-line usage */
 	WCH_E_NOT_FOUND,     /* a requested thing does not exist */
-	WCH_E_CONFLICT,      /* two things claim the same place */
+	WCH_E_CONFLICT,	     /* two things claim the same place */
 	WCH_E_UNSATISFIABLE, /* no solution for the requested packages */
-	WCH_E_NETWORK,       /* transfer failed */
+	WCH_E_NETWORK,	     /* transfer failed */
 	WCH_E_UNSUPPORTED,   /* valid input we do not handle */
 	WCH_E_MAX
 };

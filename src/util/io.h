@@ -31,8 +31,7 @@ struct wch_writer {
 	void *ctx;
 };
 
-static inline ssize_t wch_read(const struct wch_reader *r, void *buf, size_t n,
-			       struct wch_err *err)
+static inline ssize_t wch_read(const struct wch_reader *r, void *buf, size_t n, struct wch_err *err)
 {
 	return r->read(r->ctx, buf, n, err);
 }
@@ -76,7 +75,7 @@ int wch_read_file_at(int dirfd, const char *path, struct wch_buf *b, size_t cap,
 
 struct wch_atomic {
 	int dirfd; /* borrowed */
-	int fd;    /* -1 when closed */
+	int fd;	   /* -1 when closed */
 	char *name, *tmp;
 };
 

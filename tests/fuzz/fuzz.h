@@ -20,13 +20,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* abort() so that libFuzzer saves the input and replay.c reports it. */
-#define FUZZ_CHECK(c)                                                         \
-	do {                                                                  \
-		if (!(c)) {                                                   \
-			fprintf(stderr, "%s:%d: FUZZ_CHECK(%s) failed\n",     \
-				__FILE__, __LINE__, #c);                      \
-			abort();                                              \
-		}                                                             \
+#define FUZZ_CHECK(c)                                                                              \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: FUZZ_CHECK(%s) failed\n", __FILE__, __LINE__, #c); \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 /* Equal byte strings (memcmp is undefined on NULL even for 0 bytes, and an

@@ -13,7 +13,7 @@
 struct seen {
 	const uint8_t *in;
 	size_t in_n;
-	size_t off;        /* compressed bytes reported so far */
+	size_t off; /* compressed bytes reported so far */
 	bool prefix_ok;
 	unsigned boundaries;
 	bool ended;

@@ -107,8 +107,8 @@ static int on_begin(void *ctx, struct wch_err *err)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rt rt = {WCH_BUF_INIT, WCH_BUF_INIT, WCH_BUF_INIT, 0, NULL};
-	struct wch_index_cb cb = {.pkg = on_pkg, .extra = on_extra, .ctx = &rt,
-				  .begin = on_begin, .unknown = on_extra};
+	struct wch_index_cb cb = {
+	    .pkg = on_pkg, .extra = on_extra, .ctx = &rt, .begin = on_begin, .unknown = on_extra};
 	struct wch_arena a = WCH_ARENA_INIT;
 	struct wch_err err;
 	char *copy;

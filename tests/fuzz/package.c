@@ -61,13 +61,13 @@ static void run(const uint8_t *data, size_t size, bool control_only)
 	struct wch_arena a = WCH_ARENA_INIT;
 	struct seen s = {0};
 	struct wch_pkg_read_opts o = {
-		.mode = WCH_PKG_VERIFY_NONE,
-		.arena = &a,
-		.control_only = control_only,
-		.control = on_control,
-		.entry = on_entry,
-		.entry_end = on_entry_end,
-		.ctx = &s,
+	    .mode = WCH_PKG_VERIFY_NONE,
+	    .arena = &a,
+	    .control_only = control_only,
+	    .control = on_control,
+	    .entry = on_entry,
+	    .entry_end = on_entry_end,
+	    .ctx = &s,
 	};
 	struct wch_pkg_read_result res;
 	struct wch_mem_reader m;

@@ -29,8 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wch_err_init(&err);
 	if (wch_pkginfo_parse(&a, (const char *)data, size, &p, &err) == 0) {
 		FUZZ_CHECK(p.name && p.version);
-		if (wch_pkginfo_write(&p, NULL, NULL, &out) == 0 &&
-		    !memchr(out.p, 0, out.len) &&
+		if (wch_pkginfo_write(&p, NULL, NULL, &out) == 0 && !memchr(out.p, 0, out.len) &&
 		    wch_pkginfo_parse(&a, out.p, out.len, &q, &err) == 0) {
 			FUZZ_CHECK(strcmp(p.name, q.name) == 0);
 			FUZZ_CHECK(strcmp(p.version, q.version) == 0);

@@ -8,8 +8,8 @@
  * they do not inflate the suite's count): it passes when the target
  * returned on every input and at least one input was found. A crash or
  * sanitizer report ends the process, as it would end the fuzzer; a signal
- * handler and an atexit handler then name the input that was running. Prints "N passed, N failed" like
- * tests/unit/wt.c, with the number of inputs after it.
+ * handler and an atexit handler then name the input that was running. Prints "N passed, N failed"
+ * like tests/unit/wt.c, with the number of inputs after it.
  */
 #include <dirent.h>
 #include <errno.h>

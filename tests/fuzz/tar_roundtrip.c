@@ -50,7 +50,7 @@ static char *take_str(struct in *in, size_t max)
 }
 
 #define NENT 3
-static const char types[] = {WCH_TAR_REG, WCH_TAR_DIR, WCH_TAR_SYMLINK, WCH_TAR_HARDLINK,
+static const char types[] = {WCH_TAR_REG,  WCH_TAR_DIR,	  WCH_TAR_SYMLINK, WCH_TAR_HARDLINK,
 			     WCH_TAR_CHAR, WCH_TAR_BLOCK, WCH_TAR_FIFO};
 
 struct ent {

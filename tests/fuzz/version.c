@@ -37,8 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The C-string forms, when neither side holds a NUL. */
 	char *x = strndup(p, an), *y = strndup(b, bn);
 	if (x && y && strlen(x) == an && strlen(y) == bn) {
-		FUZZ_CHECK(wch_version_compare(x, y) ==
-			   wch_version_compare_n(p, an, b, bn, false));
+		FUZZ_CHECK(wch_version_compare(x, y) == wch_version_compare_n(p, an, b, bn, false));
 		FUZZ_CHECK(wch_version_valid(x) == wch_version_valid_n(p, an));
 	}
 	wch_version_result_string(r);

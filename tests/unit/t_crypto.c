@@ -778,9 +778,9 @@ static void t_keyring_skips_junk(void)
 		WT_OK(write_file(p, pubpem.p, pubpem.len));
 		snprintf(p, sizeof(p), "%s/ed25519.pub", d2);
 		WT_OK(write_file(p, pubpem.p, pubpem.len));
-		WT_OK(wch_keyring_load_dir(&kr, dir, &err));  /* ed25519.pub: not RSA */
-		WT_OK(wch_keyring_load_dir(&kr, d2, &err));   /* ed25519.pub: RSA */
-		WT_OK(wch_keyring_load_dir(&kr, dir, &err));  /* again: nothing new */
+		WT_OK(wch_keyring_load_dir(&kr, dir, &err)); /* ed25519.pub: not RSA */
+		WT_OK(wch_keyring_load_dir(&kr, d2, &err));  /* ed25519.pub: RSA */
+		WT_OK(wch_keyring_load_dir(&kr, dir, &err)); /* again: nothing new */
 		WT_TRUE(wch_keyring_find(&kr, "ed25519.pub") != NULL);
 		WT_EQ(wch_keyring_count(&kr), 2);
 		wch_keyring_release(&kr);

@@ -14,12 +14,12 @@
 #include <stdlib.h>
 
 static const char *const dbs[] = {
-	"alpine-minirootfs-3.6.5-x86_64",   "alpine-minirootfs-3.9.6-x86_64",
-	"alpine-minirootfs-3.12.12-x86_64", "alpine-minirootfs-3.15.11-x86_64",
-	"alpine-minirootfs-3.16.9-x86_64",  "alpine-minirootfs-3.17.10-x86_64",
-	"alpine-minirootfs-3.18.9-x86_64",  "alpine-minirootfs-3.19.4-x86_64",
-	"alpine-minirootfs-3.20.3-x86_64",  "alpine-minirootfs-3.20.3-aarch64",
-	"alpine-minirootfs-20240923-x86_64",
+    "alpine-minirootfs-3.6.5-x86_64",	 "alpine-minirootfs-3.9.6-x86_64",
+    "alpine-minirootfs-3.12.12-x86_64",	 "alpine-minirootfs-3.15.11-x86_64",
+    "alpine-minirootfs-3.16.9-x86_64",	 "alpine-minirootfs-3.17.10-x86_64",
+    "alpine-minirootfs-3.18.9-x86_64",	 "alpine-minirootfs-3.19.4-x86_64",
+    "alpine-minirootfs-3.20.3-x86_64",	 "alpine-minirootfs-3.20.3-aarch64",
+    "alpine-minirootfs-20240923-x86_64",
 };
 #define NDBS (sizeof(dbs) / sizeof(*dbs))
 
@@ -71,8 +71,8 @@ static void check_roundtrip(const char *dir, const char *file)
 		while (k < out.len && k < in.len && out.p[k] == in.p[k])
 			k++;
 		wt_fail(__FILE__, __LINE__,
-			"%s: differs at byte %zu: orig \"%.60s\" ours \"%.60s\"",
-			dir, k, in.p + k, out.p + k);
+			"%s: differs at byte %zu: orig \"%.60s\" ours \"%.60s\"", dir, k, in.p + k,
+			out.p + k);
 		goto out;
 	}
 	/* And once more through our own output. */
@@ -189,8 +189,7 @@ static int run_capture(const char *cmd, struct wch_buf *out)
  * For those, names, modes, owners, order and contents are compared. */
 static bool write_time_mtimes(const char *dir)
 {
-	static const char *const old[] = {"3.6.5-", "3.9.6-", "3.12.12-", "3.15.11-",
-					  "3.16.9-"};
+	static const char *const old[] = {"3.6.5-", "3.9.6-", "3.12.12-", "3.15.11-", "3.16.9-"};
 	size_t i;
 
 	for (i = 0; i < sizeof(old) / sizeof(*old); i++)
@@ -287,14 +286,14 @@ static void t_scripts_tar(void)
 /* The [verified output] example of apk-format §6.1 (apk 2.14.10 installing
  * a test package), rebuilt through the builder API. */
 static const char spec_example[] =
-	"C:Q1neSxgMANT3A6XHdSubhBACP/0Pc=\n"
-	"P:hello\nV:1.0-r0\nA:x86_64\nS:1709\nI:39\nT:test package hello\n"
-	"U:https://example.org/\nL:MIT\no:hello\nm:Test <test@example.org>\nt:1700000000\n"
-	"c:0000000000000000000000000000000000000000\n"
-	"F:etc\nF:etc/hello\nR:hello.conf\nZ:Q1xbburfKYSzNfNw6XTjKmI6aaJf4=\n"
-	"F:usr\nF:usr/bin\nM:0:0:2755\n"
-	"R:hello\na:0:0:755\nZ:Q1woRL9qqSvx/0pT/Hi1/ZQUchMcA=\n"
-	"R:hello-link\na:0:0:777\nZ:Q1qvTGHdzF6KLavt4PO0gs2a6pQ00=\n\n";
+    "C:Q1neSxgMANT3A6XHdSubhBACP/0Pc=\n"
+    "P:hello\nV:1.0-r0\nA:x86_64\nS:1709\nI:39\nT:test package hello\n"
+    "U:https://example.org/\nL:MIT\no:hello\nm:Test <test@example.org>\nt:1700000000\n"
+    "c:0000000000000000000000000000000000000000\n"
+    "F:etc\nF:etc/hello\nR:hello.conf\nZ:Q1xbburfKYSzNfNw6XTjKmI6aaJf4=\n"
+    "F:usr\nF:usr/bin\nM:0:0:2755\n"
+    "R:hello\na:0:0:755\nZ:Q1woRL9qqSvx/0pT/Hi1/ZQUchMcA=\n"
+    "R:hello-link\na:0:0:777\nZ:Q1qvTGHdzF6KLavt4PO0gs2a6pQ00=\n\n";
 
 static int q1(const char *s, struct wch_checksum *c)
 {
@@ -401,16 +400,16 @@ static void t_sort(void)
 static void t_errors(void)
 {
 	static const char *const bad[] = {
-		"P:a\nV:1\nR:file\n",            /* R: before F: */
-		"P:a\nV:1\nF:d\na:0:0:644\n",    /* a: before R: */
-		"P:a\nV:1\nF:d\nZ:Q1neSxgMANT3A6XHdSubhBACP/0Pc=\n",
-		"P:a\nV:1\nM:0:0:755\n",         /* M: before F: */
-		"P:a\nV:1\nF:d\nM:0:0:9\n",      /* not octal */
-		"P:a\nV:1\nF:d\nM:0:x:755\n",
-		"P:a\nV:1\nF:d\nR:f\nZ:nope\n",
-		"P:a\nV:1\nq:-1\n",
-		"P:a\nV:1\ny:new\n",             /* unknown field */
-		"P:a\nV:1\nF:d\nR:a/b\n",
+	    "P:a\nV:1\nR:file\n",	  /* R: before F: */
+	    "P:a\nV:1\nF:d\na:0:0:644\n", /* a: before R: */
+	    "P:a\nV:1\nF:d\nZ:Q1neSxgMANT3A6XHdSubhBACP/0Pc=\n",
+	    "P:a\nV:1\nM:0:0:755\n",	/* M: before F: */
+	    "P:a\nV:1\nF:d\nM:0:0:9\n", /* not octal */
+	    "P:a\nV:1\nF:d\nM:0:x:755\n",
+	    "P:a\nV:1\nF:d\nR:f\nZ:nope\n",
+	    "P:a\nV:1\nq:-1\n",
+	    "P:a\nV:1\ny:new\n", /* unknown field */
+	    "P:a\nV:1\nF:d\nR:a/b\n",
 	};
 	struct wch_db db;
 	struct wch_err err;
@@ -449,6 +448,5 @@ static void t_errors(void)
 	}
 }
 
-WT_MAIN(WT(t_installed_roundtrip), WT(t_known_fields), WT(t_triggers_roundtrip),
-	WT(t_scripts_tar), WT(t_builder_matches_spec), WT(t_no_leak_quirk), WT(t_world),
-	WT(t_sort), WT(t_errors))
+WT_MAIN(WT(t_installed_roundtrip), WT(t_known_fields), WT(t_triggers_roundtrip), WT(t_scripts_tar),
+	WT(t_builder_matches_spec), WT(t_no_leak_quirk), WT(t_world), WT(t_sort), WT(t_errors))

@@ -53,9 +53,9 @@ static void t_dep_parse(void)
 
 static void t_dep_parse_errors(void)
 {
-	static const char *const bad[] = {"foo=",  "foo==",   "foo>=1@tag", "=1.0",   "!",
-					  "!>1",   "foo>1.0-1", "foo=1.0_foo", "foo@", "@x",
-					  "",      "foo<~",   "foo>=1 2"};
+	static const char *const bad[] = {"foo=", "foo==",     "foo>=1@tag",  "=1.0", "!",
+					  "!>1",  "foo>1.0-1", "foo=1.0_foo", "foo@", "@x",
+					  "",	  "foo<~",     "foo>=1 2"};
 	struct wch_arena a = WCH_ARENA_INIT;
 	struct wch_err e;
 	struct wch_dep d;
@@ -115,10 +115,11 @@ static void t_deps_list(void)
 static void t_dep_format(void)
 {
 	static const char *const pairs[][2] = {
-		{"foo", "foo"},           {"foo=>1", "foo>=1"},       {"foo=<1", "foo<=1"},
-		{"!foo<2", "!foo<2"},     {"foo~1.2", "foo~1.2"},     {"foo=~1.2", "foo~1.2"},
-		{"x@edge=1", "x@edge=1"}, {"foo<~1", "foo<~1"},       {"foo>~1", "foo>~1"},
-		{"foo<>Q1abc=", "foo><Q1abc="},
+	    {"foo", "foo"},	      {"foo=>1", "foo>=1"},
+	    {"foo=<1", "foo<=1"},     {"!foo<2", "!foo<2"},
+	    {"foo~1.2", "foo~1.2"},   {"foo=~1.2", "foo~1.2"},
+	    {"x@edge=1", "x@edge=1"}, {"foo<~1", "foo<~1"},
+	    {"foo>~1", "foo>~1"},     {"foo<>Q1abc=", "foo><Q1abc="},
 	};
 	struct wch_arena a = WCH_ARENA_INIT;
 	struct wch_buf b = WCH_BUF_INIT;
@@ -197,11 +198,24 @@ static void t_dep_match(void)
  * points into the token, and leaves a rejected token untouched. */
 static void t_dep_parse_inplace(void)
 {
-	static const char *const toks[] = {
-	    "musl", "!foo>=1.2-r3", "foo=>1", "foo~3.8", "so:libc.musl-x86_64.so.1",
-	    "busybox@edge>=1.36", "a@b@c", "foo><Q1Jm8cJa4gFd/Gb2N7sZ6vEbzXc0M=",
-	    "cmd:ls=1.36.1-r19", "foo=", "foo>=1@tag", "=1.0", "!", "foo=1.0_foo", "foo@",
-	    "@x", "", "foo<~"};
+	static const char *const toks[] = {"musl",
+					   "!foo>=1.2-r3",
+					   "foo=>1",
+					   "foo~3.8",
+					   "so:libc.musl-x86_64.so.1",
+					   "busybox@edge>=1.36",
+					   "a@b@c",
+					   "foo><Q1Jm8cJa4gFd/Gb2N7sZ6vEbzXc0M=",
+					   "cmd:ls=1.36.1-r19",
+					   "foo=",
+					   "foo>=1@tag",
+					   "=1.0",
+					   "!",
+					   "foo=1.0_foo",
+					   "foo@",
+					   "@x",
+					   "",
+					   "foo<~"};
 	struct wch_arena a = WCH_ARENA_INIT;
 	size_t i;
 
@@ -216,7 +230,8 @@ static void t_dep_parse_inplace(void)
 		buf[n] = ' ';
 		ri = wch_dep_parse_inplace(buf, n, &d, NULL);
 		if (rc != ri) {
-			wt_fail(__FILE__, __LINE__, "'%s': %d in place, %d copied", toks[i], ri, rc);
+			wt_fail(__FILE__, __LINE__, "'%s': %d in place, %d copied", toks[i], ri,
+				rc);
 			continue;
 		}
 		if (ri < 0) {
@@ -288,5 +303,5 @@ static void t_deps_real_index(void)
 	wch_arena_release(&a);
 }
 
-WT_MAIN(WT(t_dep_parse), WT(t_dep_parse_errors), WT(t_deps_list), WT(t_dep_format),
-	WT(t_dep_match), WT(t_dep_parse_inplace), WT(t_deps_real_index))
+WT_MAIN(WT(t_dep_parse), WT(t_dep_parse_errors), WT(t_deps_list), WT(t_dep_format), WT(t_dep_match),
+	WT(t_dep_parse_inplace), WT(t_deps_real_index))

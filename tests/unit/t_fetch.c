@@ -23,46 +23,46 @@
 #include <unistd.h>
 
 static const char server_py[] =
-	"import http.server, sys, os, base64\n"
-	"root = sys.argv[1]\n"
-	"hits = {}\n"
-	"class H(http.server.SimpleHTTPRequestHandler):\n"
-	"    def __init__(self, *a, **k):\n"
-	"        super().__init__(*a, directory=root, **k)\n"
-	"    def log_message(self, *a):\n"
-	"        with open(os.path.join(root, 'log'), 'a') as f:\n"
-	"            f.write(self.command + ' ' + self.path + ' ' +\n"
-	"                    str(self.headers.get('If-None-Match')) + '\\n')\n"
-	"    def small(self, code, body=b'', hdrs=()):\n"
-	"        self.send_response(code)\n"
-	"        for k, v in hdrs: self.send_header(k, v)\n"
-	"        self.send_header('Content-Length', str(len(body)))\n"
-	"        self.end_headers()\n"
-	"        self.wfile.write(body)\n"
-	"    def do_GET(self):\n"
-	"        p = self.path\n"
-	"        hits[p] = hits.get(p, 0) + 1\n"
-	"        if p == '/etag':\n"
-	"            if self.headers.get('If-None-Match') == '\"v1\"':\n"
-	"                return self.small(304)\n"
-	"            return self.small(200, b'etag body', [('ETag', '\"v1\"')])\n"
-	"        if p == '/redirect':\n"
-	"            return self.small(302, b'', [('Location', '/etag')])\n"
-	"        if p == '/flaky':\n"
-	"            if hits[p] == 1: return self.small(503, b'busy')\n"
-	"            return self.small(200, b'second time')\n"
-	"        if p == '/down':\n"
-	"            return self.small(503, b'busy')\n"
-	"        if p.startswith('/private/'):\n"
-	"            want = 'Basic ' + base64.b64encode(b'alice:s3cr3tpw').decode()\n"
-	"            if self.headers.get('Authorization') != want:\n"
-	"                return self.small(401, b'no', [('WWW-Authenticate', 'Basic realm=\"x\"')])\n"
-	"            self.path = p[len('/private'):]\n"
-	"        return super().do_GET()\n"
-	"s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
-	"with open(os.path.join(root, 'port.tmp'), 'w') as f: f.write(str(s.server_port))\n"
-	"os.rename(os.path.join(root, 'port.tmp'), os.path.join(root, 'port'))\n"
-	"s.serve_forever()\n";
+    "import http.server, sys, os, base64\n"
+    "root = sys.argv[1]\n"
+    "hits = {}\n"
+    "class H(http.server.SimpleHTTPRequestHandler):\n"
+    "    def __init__(self, *a, **k):\n"
+    "        super().__init__(*a, directory=root, **k)\n"
+    "    def log_message(self, *a):\n"
+    "        with open(os.path.join(root, 'log'), 'a') as f:\n"
+    "            f.write(self.command + ' ' + self.path + ' ' +\n"
+    "                    str(self.headers.get('If-None-Match')) + '\\n')\n"
+    "    def small(self, code, body=b'', hdrs=()):\n"
+    "        self.send_response(code)\n"
+    "        for k, v in hdrs: self.send_header(k, v)\n"
+    "        self.send_header('Content-Length', str(len(body)))\n"
+    "        self.end_headers()\n"
+    "        self.wfile.write(body)\n"
+    "    def do_GET(self):\n"
+    "        p = self.path\n"
+    "        hits[p] = hits.get(p, 0) + 1\n"
+    "        if p == '/etag':\n"
+    "            if self.headers.get('If-None-Match') == '\"v1\"':\n"
+    "                return self.small(304)\n"
+    "            return self.small(200, b'etag body', [('ETag', '\"v1\"')])\n"
+    "        if p == '/redirect':\n"
+    "            return self.small(302, b'', [('Location', '/etag')])\n"
+    "        if p == '/flaky':\n"
+    "            if hits[p] == 1: return self.small(503, b'busy')\n"
+    "            return self.small(200, b'second time')\n"
+    "        if p == '/down':\n"
+    "            return self.small(503, b'busy')\n"
+    "        if p.startswith('/private/'):\n"
+    "            want = 'Basic ' + base64.b64encode(b'alice:s3cr3tpw').decode()\n"
+    "            if self.headers.get('Authorization') != want:\n"
+    "                return self.small(401, b'no', [('WWW-Authenticate', 'Basic realm=\"x\"')])\n"
+    "            self.path = p[len('/private'):]\n"
+    "        return super().do_GET()\n"
+    "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+    "with open(os.path.join(root, 'port.tmp'), 'w') as f: f.write(str(s.server_port))\n"
+    "os.rename(os.path.join(root, 'port.tmp'), os.path.join(root, 'port'))\n"
+    "s.serve_forever()\n";
 
 static pid_t server_pid = -1;
 static int server_port;
@@ -188,8 +188,7 @@ static void t_404_and_retry(void)
 	wch_err_init(&e);
 	WT_OK(new_fetch(&f));
 	dfd = outdir();
-	WT_EQ(wch_fetch_file(f, url("/nothing-here.apk"), dfd, "o404", NULL, &e),
-	      -WCH_E_NOT_FOUND);
+	WT_EQ(wch_fetch_file(f, url("/nothing-here.apk"), dfd, "o404", NULL, &e), -WCH_E_NOT_FOUND);
 	WT_TRUE(strstr(e.msg, url("/nothing-here.apk")) != NULL);
 	WT_TRUE(strstr(e.msg, "404") != NULL);
 	WT_TRUE(faccessat(dfd, "o404", F_OK, 0) != 0);
@@ -237,8 +236,10 @@ static void t_netrc_credentials_never_printed(void)
 	/* Credentials in the URL: work, and a failure message hides them. */
 	{
 		char u[512];
-		snprintf(u, sizeof(u), "http://alice:s3cr3tpw@127.0.0.1:%d/private/repo/x86_64/"
-				       "APKINDEX.tar.gz", server_port);
+		snprintf(u, sizeof(u),
+			 "http://alice:s3cr3tpw@127.0.0.1:%d/private/repo/x86_64/"
+			 "APKINDEX.tar.gz",
+			 server_port);
 		WT_OK(wch_fetch_file(f, u, dfd, "p1", NULL, &e));
 		snprintf(u, sizeof(u), "http://alice:s3cr3tpw@127.0.0.1:%d/private/nope",
 			 server_port);
@@ -370,5 +371,5 @@ static void t_repo_over_http_with_cache(void)
 	wch_keyring_release(&kr);
 }
 
-WT_MAIN(WT(t_conditional_and_redirect), WT(t_404_and_retry),
-	WT(t_netrc_credentials_never_printed), WT(t_repo_over_http_with_cache))
+WT_MAIN(WT(t_conditional_and_redirect), WT(t_404_and_retry), WT(t_netrc_credentials_never_printed),
+	WT(t_repo_over_http_with_cache))

@@ -376,8 +376,9 @@ static void t_gunzip_mem_mode_header_crc(void)
 {
 	/* gzip of "hi\n" with FHCRC set and a correct header CRC (python's
 	 * zlib.crc32 of the 10 header bytes, low 16 bits). */
-	unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x02, 0, 0, 0, 0, 0, 0x03, 0, 0,
-			      0xcb, 0xc8, 0xe4, 0x02, 0x00, 0x7a, 0x7a, 0x6f, 0xed, 0x03, 0, 0, 0};
+	unsigned char gz[] = {0x1f, 0x8b, 0x08, 0x02, 0,    0,	  0,	0,    0,
+			      0x03, 0,	  0,	0xcb, 0xc8, 0xe4, 0x02, 0x00, 0x7a,
+			      0x7a, 0x6f, 0xed, 0x03, 0,    0,	  0};
 	unsigned crc = (unsigned)crc32(0, gz, 10);
 	struct wch_buf out = WCH_BUF_INIT;
 	struct wch_err err;
@@ -593,7 +594,6 @@ static void t_gzip_write_error_is_reported(void)
 
 WT_MAIN(WT(t_gunzip_every_fixture_apk), WT(t_gunzip_truncated), WT(t_gunzip_corrupt_and_garbage),
 	WT(t_gunzip_mem_mode_same_tests), WT(t_gunzip_mem_mode_equals_streaming),
-	WT(t_gunzip_mem_mode_header_crc),
-	WT(t_gunzip_bad_inputs_and_caps), WT(t_gzip_roundtrip_thread_independent),
-	WT(t_gzip_ratio_close_to_gzip_9), WT(t_gzip_buffer_and_levels),
-	WT(t_gzip_write_error_is_reported))
+	WT(t_gunzip_mem_mode_header_crc), WT(t_gunzip_bad_inputs_and_caps),
+	WT(t_gzip_roundtrip_thread_independent), WT(t_gzip_ratio_close_to_gzip_9),
+	WT(t_gzip_buffer_and_levels), WT(t_gzip_write_error_is_reported))

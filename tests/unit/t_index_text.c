@@ -78,22 +78,22 @@ static int count_extra(void *ctx, char letter, struct wch_view v, struct wch_err
 }
 
 static const char *const alpine_indexes[] = {
-	"alpine/apks/armhf/alpine-uboot-3.3.3-boot/APKINDEX.tar.gz",
-	"alpine/apks/aarch64/alpine-rpi-3.13.4-boot/APKINDEX.tar.gz",
-	"alpine/apks/x86_64/alpine-3.19.1-iso-boot/APKINDEX.tar.gz",
-	"alpine/indexes/v2.6-main-x86/APKINDEX.tar.gz",
-	"alpine/indexes/v3.16-main-x86_64/APKINDEX.tar.gz",
-	"alpine/indexes/v3.17-main-aarch64/APKINDEX.tar.gz",
-	"alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.b2c94760.tar.gz",
-	"alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.be78cdff.tar.gz",
+    "alpine/apks/armhf/alpine-uboot-3.3.3-boot/APKINDEX.tar.gz",
+    "alpine/apks/aarch64/alpine-rpi-3.13.4-boot/APKINDEX.tar.gz",
+    "alpine/apks/x86_64/alpine-3.19.1-iso-boot/APKINDEX.tar.gz",
+    "alpine/indexes/v2.6-main-x86/APKINDEX.tar.gz",
+    "alpine/indexes/v3.16-main-x86_64/APKINDEX.tar.gz",
+    "alpine/indexes/v3.17-main-aarch64/APKINDEX.tar.gz",
+    "alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.b2c94760.tar.gz",
+    "alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.be78cdff.tar.gz",
 };
 
 /* Written by apko/melange (Go), not apk: they omit empty U: and put k:
  * elsewhere, so they are parsed and counted but not compared byte-wise. */
 static const char *const thirdparty_indexes[] = {
-	"alpine/thirdparty/apko-rsa256-signed/APKINDEX.tar.gz",
-	"alpine/thirdparty/apko-multisig-index/APKINDEX.tar.gz",
-	"alpine/thirdparty/apko-melange-x86_64/APKINDEX.tar.gz",
+    "alpine/thirdparty/apko-rsa256-signed/APKINDEX.tar.gz",
+    "alpine/thirdparty/apko-multisig-index/APKINDEX.tar.gz",
+    "alpine/thirdparty/apko-melange-x86_64/APKINDEX.tar.gz",
 };
 
 static void check_index(const char *rel, bool exact)
@@ -131,8 +131,8 @@ static void check_index(const char *rel, bool exact)
 		WT_OK(wch_index_text_write_pkg(p, &w));
 		if (w.len != (size_t)(stanza_end - s) || memcmp(w.p, s, w.len) != 0) {
 			wt_fail(__FILE__, __LINE__,
-				"%s: stanza %zu differs:\n--- orig\n%.*s--- ours\n%s",
-				rel, i, (int)(stanza_end - s), s, w.p);
+				"%s: stanza %zu differs:\n--- orig\n%.*s--- ours\n%s", rel, i,
+				(int)(stanza_end - s), s, w.p);
 			break;
 		}
 		s = stanza_end + 1;
@@ -328,8 +328,11 @@ static void t_extra_lines(void)
 				 "P:y\nV:1\n";
 	struct wch_arena a = WCH_ARENA_INIT;
 	struct seen s = {0};
-	struct wch_index_cb cb = {.pkg = seen_pkg, .extra = seen_extra, .ctx = &s,
-				  .begin = seen_begin, .unknown = seen_unknown};
+	struct wch_index_cb cb = {.pkg = seen_pkg,
+				  .extra = seen_extra,
+				  .ctx = &s,
+				  .begin = seen_begin,
+				  .unknown = seen_unknown};
 
 	WT_OK(wch_index_text_parse(&a, db, sizeof(db) - 1, &cb, NULL));
 	s.letters[s.n] = 0;

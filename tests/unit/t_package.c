@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define ISO "alpine/apks/x86_64/alpine-3.19.1-iso-boot"
+#define ISO	    "alpine/apks/x86_64/alpine-3.19.1-iso-boot"
 #define MAX_MEMBERS 16
 
 /* ---- independent helpers ---- */
@@ -87,8 +87,8 @@ static void load_all_keys(struct wch_keyring *kr)
 {
 	wch_keyring_load_dir(kr, wt_fixture("alpine/keys"), NULL);
 	wch_keyring_load_dir(kr, wt_fixture("alpine/keys/historical"), NULL);
-	wch_keyring_load_file(kr, wt_fixture("alpine/thirdparty/apko-melange-x86_64/melange.rsa.pub"),
-			      NULL);
+	wch_keyring_load_file(
+	    kr, wt_fixture("alpine/thirdparty/apko-melange-x86_64/melange.rsa.pub"), NULL);
 }
 
 /* Collects data entry names; counts events to check their order. */
@@ -97,7 +97,7 @@ struct rec {
 	int control_calls, entries, entry_ends;
 	bool control_before_entries;
 	size_t read_limit; /* bytes entry() reads itself; rest drained by the reader */
-	int fail_at;       /* entry index whose callback fails, -1 never */
+	int fail_at;	   /* entry index whose callback fails, -1 never */
 };
 
 static int rec_control(void *ctx, const struct wch_pkg_read_result *res, struct wch_err *err)
@@ -136,10 +136,9 @@ static int rec_entry_end(void *ctx, const struct wch_tar_entry *e, struct wch_er
 
 static bool mem_mode; /* read_pkg() through wch_package_read_mem() */
 
-static int read_pkg(const void *p, size_t n, enum wch_pkg_verify mode,
-		    const struct wch_keyring *kr, const struct wch_checksum *id,
-		    struct wch_arena *a, struct rec *rec, struct wch_pkg_read_result *res,
-		    struct wch_err *err)
+static int read_pkg(const void *p, size_t n, enum wch_pkg_verify mode, const struct wch_keyring *kr,
+		    const struct wch_checksum *id, struct wch_arena *a, struct rec *rec,
+		    struct wch_pkg_read_result *res, struct wch_err *err)
 {
 	struct wch_mem_reader m;
 	struct wch_pkg_read_opts o = {0};
@@ -185,10 +184,14 @@ static void t_iso_repo_against_index_and_gnu_tar(void)
 		if (nl)
 			*nl++ = 0;
 		if (l[0] && l[1] == ':') {
-			if (l[0] == 'P') snprintf(P, sizeof(P), "%s", l + 2);
-			if (l[0] == 'V') snprintf(V, sizeof(V), "%s", l + 2);
-			if (l[0] == 'C') snprintf(C, sizeof(C), "%s", l + 2);
-			if (l[0] == 'S') S = strtoull(l + 2, NULL, 10);
+			if (l[0] == 'P')
+				snprintf(P, sizeof(P), "%s", l + 2);
+			if (l[0] == 'V')
+				snprintf(V, sizeof(V), "%s", l + 2);
+			if (l[0] == 'C')
+				snprintf(C, sizeof(C), "%s", l + 2);
+			if (l[0] == 'S')
+				S = strtoull(l + 2, NULL, 10);
 			continue;
 		}
 		if (!P[0])
@@ -269,9 +272,8 @@ static int check_one_fixture(const char *path, const struct stat *st, int flag, 
 	if (flag != FTW_F || len < 4 || strcmp(path + len - 4, ".apk"))
 		return 0;
 	all_checked++;
-	if (slurp(path, &apk) ||
-	    read_pkg(apk.p, apk.len, WCH_PKG_VERIFY_SIGNATURE, &all_keys, NULL, &a, NULL, &res,
-		     &err)) {
+	if (slurp(path, &apk) || read_pkg(apk.p, apk.len, WCH_PKG_VERIFY_SIGNATURE, &all_keys, NULL,
+					  &a, NULL, &res, &err)) {
 		fprintf(stderr, "  %s: %s\n", path, err.msg);
 		all_failed++;
 		goto out;
@@ -348,8 +350,10 @@ static void t_untrusted_vs_allowed(void)
 	WT_STREQ(err.msg, "untrusted signature: no key "
 			  "'alpine-devel@lists.alpinelinux.org-6165ee59.rsa.pub' in keys dir");
 	/* A different, valid key is still "untrusted", never "invalid". */
-	WT_OK(wch_keyring_load_file(&kr, wt_fixture("alpine/keys/alpine-devel@lists.alpinelinux"
-						    ".org-58199dcc.rsa.pub"), NULL));
+	WT_OK(wch_keyring_load_file(&kr,
+				    wt_fixture("alpine/keys/alpine-devel@lists.alpinelinux"
+					       ".org-58199dcc.rsa.pub"),
+				    NULL));
 	WT_EQ(read_pkg(apk.p, apk.len, WCH_PKG_VERIFY_SIGNATURE, &kr, NULL, &a, NULL, &res, &err),
 	      -WCH_E_SIG_UNTRUSTED);
 	WT_OK(read_pkg(apk.p, apk.len, WCH_PKG_VERIFY_NONE, &kr, NULL, &a, NULL, &res, &err));
@@ -432,12 +436,11 @@ static void t_tamper_real_package(void)
 	apk.p[offs[2] + (offs[3] - offs[2]) / 2] ^= 0x55;
 
 	/* truncation anywhere, including exactly at member boundaries */
-	const size_t cuts[] = {0, 10, offs[1], offs[1] + 100, offs[2], offs[2] + 1000,
-			       apk.len - 1};
+	const size_t cuts[] = {0, 10, offs[1], offs[1] + 100, offs[2], offs[2] + 1000, apk.len - 1};
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		cut = cuts[i];
-		int r = read_pkg(apk.p, cut, WCH_PKG_VERIFY_SIGNATURE, &kr, NULL, &a, NULL, &res,
-				 &err);
+		int r =
+		    read_pkg(apk.p, cut, WCH_PKG_VERIFY_SIGNATURE, &kr, NULL, &a, NULL, &res, &err);
 		if (r == 0 || (!strstr(err.msg, "truncated") && !strstr(err.msg, "empty input")))
 			wt_fail(__FILE__, __LINE__, "cut %zu: %d %s", cut, r, err.msg);
 		WT_TRUE(r < 0);
@@ -497,14 +500,14 @@ struct sfile {
 	const char *name;
 	char type;
 	const char *data; /* content, or link target */
-	int sum;          /* 0 right SHA-1, 1 none, 2 wrong */
+	int sum;	  /* 0 right SHA-1, 1 none, 2 wrong */
 };
 
 struct spkg {
 	const struct sfile *files;
 	size_t nfiles;
-	bool legacy;       /* no datahash: signature over control + data */
-	bool control_eof;  /* leave the end-of-archive blocks in the control tar */
+	bool legacy;	  /* no datahash: signature over control + data */
+	bool control_eof; /* leave the end-of-archive blocks in the control tar */
 	const struct wch_privkey *key;
 };
 
@@ -620,16 +623,17 @@ static bool have_test_key(void)
 		return true;
 	snprintf(priv, sizeof(priv), "%s/synth.rsa", wt_tmpdir());
 	snprintf(pub, sizeof(pub), "%s.pub", priv);
-	return wch_keygen_rsa(priv, 2048, NULL) == 0 && wch_privkey_load(&test_key, priv, NULL) == 0 &&
+	return wch_keygen_rsa(priv, 2048, NULL) == 0 &&
+	       wch_privkey_load(&test_key, priv, NULL) == 0 &&
 	       wch_keyring_load_file(&test_ring, pub, NULL) == 0;
 }
 
 static const struct sfile good_files[] = {
-	{"usr", WCH_TAR_DIR, NULL, 0},
-	{"usr/bin", WCH_TAR_DIR, NULL, 0},
-	{"usr/bin/x", WCH_TAR_REG, "#!/bin/sh\nexit 0\n", 0},
-	{"usr/bin/y", WCH_TAR_SYMLINK, "x", 0},
-	{".hidden", WCH_TAR_REG, "apk ignores me", 0},
+    {"usr", WCH_TAR_DIR, NULL, 0},
+    {"usr/bin", WCH_TAR_DIR, NULL, 0},
+    {"usr/bin/x", WCH_TAR_REG, "#!/bin/sh\nexit 0\n", 0},
+    {"usr/bin/y", WCH_TAR_SYMLINK, "x", 0},
+    {".hidden", WCH_TAR_REG, "apk ignores me", 0},
 };
 
 static void t_synth_signed_and_legacy(void)
@@ -671,7 +675,8 @@ static void t_synth_signed_and_legacy(void)
 	/* ... so touching the data member breaks the signature */
 	apk.p[offs[2] + 9] ^= 1;
 	WT_EQ(read_pkg(apk.p, apk.len, WCH_PKG_VERIFY_SIGNATURE, &test_ring, NULL, &a, NULL, &res,
-		       &err), -WCH_E_SIG_INVALID);
+		       &err),
+	      -WCH_E_SIG_INVALID);
 	WT_TRUE(strstr(err.msg, "bad signature (key synth.rsa.pub, RSA256)") != NULL);
 	/* unsigned legacy accepted with --allow-untrusted */
 	s.key = NULL;
@@ -740,7 +745,8 @@ static void t_bitflip_every_byte(void)
 	for (i = 0; i < apk.len; i++) {
 		apk.p[i] ^= 0x20;
 		if (read_pkg(apk.p, apk.len, WCH_PKG_VERIFY_SIGNATURE, &kr, NULL, &a, NULL, &res,
-			     &err) == 0 && i >= offs[1]) {
+			     &err) == 0 &&
+		    i >= offs[1]) {
 			fprintf(stderr, "  flip at %zu (control/data) accepted\n", i);
 			bad++;
 		}
@@ -779,8 +785,9 @@ static int read_both(const struct wch_buf *apk, const struct wch_keyring *kr, si
 	      c1.control_calls != c2.control_calls || r1.nfiles != r2.nfiles ||
 	      r1.file_size != r2.file_size || r1.complete != r2.complete;
 	if (bad)
-		wt_fail(__FILE__, __LINE__, "flip at %zu: stream %d '%s' (%d entries), mem %d '%s' (%d)",
-			at, x1, e1.msg, c1.entries, x2, e2.msg, c2.entries);
+		wt_fail(__FILE__, __LINE__,
+			"flip at %zu: stream %d '%s' (%d entries), mem %d '%s' (%d)", at, x1,
+			e1.msg, c1.entries, x2, e2.msg, c2.entries);
 	wch_buf_release(&c1.names);
 	wch_buf_release(&c2.names);
 	wch_arena_release(&a1);

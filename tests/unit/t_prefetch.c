@@ -27,8 +27,8 @@
 struct log {
 	struct wch_buf t;
 	size_t entries;
-	size_t fail_at;   /* entry() fails at this entry (SIZE_MAX: never) */
-	size_t read_max;  /* bytes entry() reads of each file (SIZE_MAX: all) */
+	size_t fail_at;	 /* entry() fails at this entry (SIZE_MAX: never) */
+	size_t read_max; /* bytes entry() reads of each file (SIZE_MAX: all) */
 };
 
 static int read_errors; /* content reads that failed, in all logs */
@@ -169,7 +169,8 @@ static int compare(const struct wch_prefetch_job *jobs, size_t n, size_t fail_at
 		log_result(&a, r, &err, &res);
 		read_direct(&jobs[i], &b);
 		if (a.t.len != b.t.len || memcmp(a.t.p, b.t.p, a.t.len)) {
-			wt_fail(__FILE__, __LINE__, "%s: replay differs\n--- replay\n%.2000s--- direct\n%.2000s",
+			wt_fail(__FILE__, __LINE__,
+				"%s: replay differs\n--- replay\n%.2000s--- direct\n%.2000s",
 				jobs[i].path, a.t.p, b.t.p);
 			bad++;
 		}

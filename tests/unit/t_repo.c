@@ -75,16 +75,16 @@ static void t_all_fixture_indexes_verify(void)
 	static const struct {
 		const char *index, *keys;
 	} cases[] = {
-		{"alpine/apks/x86_64/alpine-3.19.1-iso-boot/APKINDEX.tar.gz", "alpine/keys"},
-		{"alpine/apks/aarch64/alpine-rpi-3.13.4-boot/APKINDEX.tar.gz", "alpine/keys"},
-		{"alpine/apks/armhf/alpine-uboot-3.3.3-boot/APKINDEX.tar.gz", "alpine/keys"},
-		{"alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.b2c94760.tar.gz", "alpine/keys"},
-		{"alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.be78cdff.tar.gz", "alpine/keys"},
-		{"alpine/indexes/v3.16-main-x86_64/APKINDEX.tar.gz", "alpine/keys"},
-		{"alpine/indexes/v3.17-main-aarch64/APKINDEX.tar.gz", "alpine/keys"},
-		{"alpine/indexes/v2.6-main-x86/APKINDEX.tar.gz", "alpine/keys"},
-		{"alpine/thirdparty/apko-multisig-index/APKINDEX.tar.gz",
-		 "alpine/thirdparty/apko-multisig-index/keys"},
+	    {"alpine/apks/x86_64/alpine-3.19.1-iso-boot/APKINDEX.tar.gz", "alpine/keys"},
+	    {"alpine/apks/aarch64/alpine-rpi-3.13.4-boot/APKINDEX.tar.gz", "alpine/keys"},
+	    {"alpine/apks/armhf/alpine-uboot-3.3.3-boot/APKINDEX.tar.gz", "alpine/keys"},
+	    {"alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.b2c94760.tar.gz", "alpine/keys"},
+	    {"alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.be78cdff.tar.gz", "alpine/keys"},
+	    {"alpine/indexes/v3.16-main-x86_64/APKINDEX.tar.gz", "alpine/keys"},
+	    {"alpine/indexes/v3.17-main-aarch64/APKINDEX.tar.gz", "alpine/keys"},
+	    {"alpine/indexes/v2.6-main-x86/APKINDEX.tar.gz", "alpine/keys"},
+	    {"alpine/thirdparty/apko-multisig-index/APKINDEX.tar.gz",
+	     "alpine/thirdparty/apko-multisig-index/keys"},
 	};
 	size_t i;
 
@@ -140,7 +140,8 @@ static void t_index_fields_and_description(void)
 	{
 		struct stat st;
 		WT_OK(stat(wt_fixture("alpine/apks/x86_64/alpine-3.19.1-iso-boot/"
-				      "musl-1.2.4_git20230717-r4.apk"), &st));
+				      "musl-1.2.4_git20230717-r4.apk"),
+			   &st));
 		WT_EQ(musl->file_size, st.st_size);
 	}
 	wch_repos_release(&rs);
@@ -166,8 +167,8 @@ static void t_untrusted_refused_or_allowed(void)
 	wch_repos_release(&rs);
 	/* The wrong key (the aarch64 one). */
 	WT_OK(wch_keyring_load_file(
-		&kr, wt_fixture("alpine/keys/alpine-devel@lists.alpinelinux.org-58199dcc.rsa.pub"),
-		&e));
+	    &kr, wt_fixture("alpine/keys/alpine-devel@lists.alpinelinux.org-58199dcc.rsa.pub"),
+	    &e));
 	WT_EQ(load_one(&rs, path, &kr, false, &e), -WCH_E_SIG_UNTRUSTED);
 	wch_repos_release(&rs);
 	/* Allowed: loads, flagged untrusted. */
@@ -182,8 +183,8 @@ static void t_untrusted_refused_or_allowed(void)
 static void t_multisig_any_trusted_suffices(void)
 {
 	const char *keys[] = {
-		"chainguard-0106f58bac88057c2ff5c2829850df492717a876ed700443550353c7ab23f5a0.rsa.pub",
-		"chainguard-61cb6bccd1f584b007db7be51ebce2b0530a54cc5a94e7650b570d113d537cf3.rsa.pub",
+	    "chainguard-0106f58bac88057c2ff5c2829850df492717a876ed700443550353c7ab23f5a0.rsa.pub",
+	    "chainguard-61cb6bccd1f584b007db7be51ebce2b0530a54cc5a94e7650b570d113d537cf3.rsa.pub",
 	};
 	char idx[4096], kp[4096];
 	size_t i;
@@ -242,8 +243,8 @@ static void t_spliced_index_is_bad_signature(void)
 		 wt_fixture("alpine/apks/x86_64/alpine-3.19.1-iso-boot/APKINDEX.tar.gz"));
 	WT_OK(wch_read_file_at(AT_FDCWD, pa, &a, 1u << 26, &e));
 	WT_OK(wch_read_file_at(
-		AT_FDCWD, wt_fixture("alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.b2c94760.tar.gz"),
-		&b, 1u << 26, &e));
+	    AT_FDCWD, wt_fixture("alpine/indexes/v3.19-x86_64-apk-cache/APKINDEX.b2c94760.tar.gz"),
+	    &b, 1u << 26, &e));
 	{
 		struct wch_gunzip_cb cba = {fm_bytes, fm_boundary, &fa};
 		struct wch_gunzip_cb cbb = {fm_bytes, fm_boundary, &fb};
@@ -444,7 +445,6 @@ static void t_identity_cross_checked_with_openssl(void)
 	WT_OK(sh_str(cmd, want, sizeof(want)));
 	WT_STREQ(q1, want);
 }
-
 
 /* Writes an index for the 100 apks of the 3.19.1 ISO repository and checks
  * that (1) it verifies with the new key, (2) its APKINDEX text equals the

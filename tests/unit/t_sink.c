@@ -13,8 +13,8 @@ static int put(struct wch_sink *s, const char *name, char type, const char *cont
 {
 	struct wch_tar_entry en;
 	struct wch_mem_reader m;
-	struct wch_reader r = wch_reader_mem(&m, content ? content : "",
-					     content ? strlen(content) : 0);
+	struct wch_reader r =
+	    wch_reader_mem(&m, content ? content : "", content ? strlen(content) : 0);
 
 	memset(&en, 0, sizeof(en));
 	en.name = (char *)name;

@@ -148,37 +148,37 @@ static void res_release(struct res *x)
 }
 
 /* Checks world resolves to exactly want (install order). */
-#define SOLVES(r, world, opts, want)                                                  \
-	do {                                                                          \
-		struct res x_;                                                        \
-		solve((r), (world), (opts), &x_);                                     \
-		if (x_.rc != 0 || strcmp(x_.got, (want)) != 0) {                      \
-			wt_fail(__FILE__, __LINE__, "world '%s': got rc %d '%s' (%s%s), want '%s'", \
-				(world), x_.rc, x_.got, x_.err.msg,                   \
-				x_.problems.p ? x_.problems.p : "", (want));          \
-			res_release(&x_);                                             \
-			return;                                                       \
-		}                                                                     \
-		res_release(&x_);                                                     \
+#define SOLVES(r, world, opts, want)                                                               \
+	do {                                                                                       \
+		struct res x_;                                                                     \
+		solve((r), (world), (opts), &x_);                                                  \
+		if (x_.rc != 0 || strcmp(x_.got, (want)) != 0) {                                   \
+			wt_fail(__FILE__, __LINE__,                                                \
+				"world '%s': got rc %d '%s' (%s%s), want '%s'", (world), x_.rc,    \
+				x_.got, x_.err.msg, x_.problems.p ? x_.problems.p : "", (want));   \
+			res_release(&x_);                                                          \
+			return;                                                                    \
+		}                                                                                  \
+		res_release(&x_);                                                                  \
 	} while (0)
 
 /* Checks world fails, err contains wmsg, and the report equals report
  * (or contains it, if report starts with '*'). */
-#define FAILS(r, world, opts, wmsg, report)                                            \
-	do {                                                                          \
-		struct res x_;                                                        \
-		const char *rep_ = (report), *p_;                                     \
-		solve((r), (world), (opts), &x_);                                     \
-		p_ = x_.problems.p ? x_.problems.p : "";                              \
-		if (x_.rc != -WCH_E_UNSATISFIABLE || !strstr(x_.err.msg, (wmsg)) ||    \
-		    (rep_[0] == '*' ? !strstr(p_, rep_ + 1) : strcmp(p_, rep_) != 0)) { \
-			wt_fail(__FILE__, __LINE__,                                   \
-				"world '%s': rc %d got '%s' err '%s' report:\n%s", (world), \
-				x_.rc, x_.got, x_.err.msg, p_);                       \
-			res_release(&x_);                                             \
-			return;                                                       \
-		}                                                                     \
-		res_release(&x_);                                                     \
+#define FAILS(r, world, opts, wmsg, report)                                                        \
+	do {                                                                                       \
+		struct res x_;                                                                     \
+		const char *rep_ = (report), *p_;                                                  \
+		solve((r), (world), (opts), &x_);                                                  \
+		p_ = x_.problems.p ? x_.problems.p : "";                                           \
+		if (x_.rc != -WCH_E_UNSATISFIABLE || !strstr(x_.err.msg, (wmsg)) ||                \
+		    (rep_[0] == '*' ? !strstr(p_, rep_ + 1) : strcmp(p_, rep_) != 0)) {            \
+			wt_fail(__FILE__, __LINE__,                                                \
+				"world '%s': rc %d got '%s' err '%s' report:\n%s", (world), x_.rc, \
+				x_.got, x_.err.msg, p_);                                           \
+			res_release(&x_);                                                          \
+			return;                                                                    \
+		}                                                                                  \
+		res_release(&x_);                                                                  \
 	} while (0)
 
 /* apk-format §9.1: a-3 needs d>1.5, but b needs d<2.0 and c needs d>1.0:
@@ -384,9 +384,10 @@ static int check_closure(const struct wch_solution *s, size_t *backward)
 					found = j;
 				for (l = 0; l < p->provides.n && found == (size_t)-1; l++)
 					if (strcmp(p->provides.v[l].name, d->v[k].name) == 0 &&
-					    wch_dep_version_match(&d->v[k], p->provides.v[l].op
-									? p->provides.v[l].version
-									: NULL))
+					    wch_dep_version_match(&d->v[k],
+								  p->provides.v[l].op
+								      ? p->provides.v[l].version
+								      : NULL))
 						found = j;
 			}
 			if (d->v[k].conflict ? found != (size_t)-1 : found == (size_t)-1) {

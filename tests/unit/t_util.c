@@ -124,4 +124,5 @@ static void t_arena(void)
 	WT_TRUE(a.head == NULL);
 }
 
-WT_MAIN(WT(t_arena), WT(t_buf_add), WT(t_err_prefix), WT(t_atomic_commit_and_abort), WT(t_mem_reader))
+WT_MAIN(WT(t_arena), WT(t_buf_add), WT(t_err_prefix), WT(t_atomic_commit_and_abort),
+	WT(t_mem_reader))
