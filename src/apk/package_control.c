@@ -69,10 +69,15 @@ int wch_package_check_nv(const char *name, const char *version, struct wch_err *
 				"invalid package name '%s' (use letters, digits and ._+-, "
 				"starting with a letter or digit)",
 				name ? name : "");
-	/* apk 2.14's validator accepts "" (apk-format §8.3); a package needs
-	 * a version, and abuild always writes "-r<rel>". */
-	if (!version || !*version || !wch_version_valid(version) || !strstr(version, "-r"))
-		return wch_errf(err, -WCH_E_USAGE, "invalid version '%s' (expected e.g. 1.2.3-r0)",
+	/* A package we write must install with apk 2 and apk 3 alike, so its
+	 * version is checked by the stricter of the two rules (§8.3; apk 2.14
+	 * alone would take "", "a" or "1.0-r1-r0"); abuild always writes
+	 * "-r<rel>". */
+	if (!version || !wch_version_valid_portable(version) || !strstr(version, "-r"))
+		return wch_errf(err, -WCH_E_USAGE,
+				"invalid version '%s' (expected VER-rREL, e.g. 1.2.3-r0, with VER "
+				"digits and dots, an optional letter and _alpha/_beta/_pre/_rc/"
+				"_cvs/_svn/_git/_hg/_p suffixes)",
 				version ? version : "");
 	return 0;
 }

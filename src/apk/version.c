@@ -202,6 +202,51 @@ bool wch_version_valid(const char *v)
 	return wch_version_valid_n(v, v ? strlen(v) : 0);
 }
 
+static bool eat_digits(const char **p)
+{
+	const char *s = *p;
+
+	while (**p >= '0' && **p <= '9')
+		(*p)++;
+	return *p != s;
+}
+
+bool wch_version_valid_portable(const char *v)
+{
+	static const char *const suffixes[] = {"alpha", "beta", "pre", "rc", "cvs",
+					       "svn",	"git",	"hg",  "p"};
+	const char *p = v;
+	size_t i;
+
+	if (!p || !eat_digits(&p))
+		return false;
+	while (*p == '.') {
+		p++;
+		if (!eat_digits(&p))
+			return false;
+	}
+	if (*p >= 'a' && *p <= 'z')
+		p++;
+	while (*p == '_') {
+		p++;
+		for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+			if (strncmp(p, suffixes[i], strlen(suffixes[i])) == 0)
+				break;
+		if (i == sizeof(suffixes) / sizeof(suffixes[0]))
+			return false;
+		p += strlen(suffixes[i]);
+		eat_digits(&p);
+	}
+	if (p[0] == '-' && p[1] == 'r') {
+		p += 2;
+		if (!eat_digits(&p))
+			return false;
+	}
+	/* Whatever apk 2.14 makes of it must agree (it always does when the
+	 * grammar above matched; kept as a guard for future edits). */
+	return *p == 0 && wch_version_valid(v);
+}
+
 const char *wch_version_result_string(int r)
 {
 	switch (r) {

@@ -24,6 +24,12 @@ int wch_version_compare(const char *a, const char *b);
 /* `apk version -c`: valid iff tokenizing reaches END without INVALID. */
 bool wch_version_valid_n(const char *v, size_t n);
 bool wch_version_valid(const char *v);
+/* (extension) A version that apk 2.14 and apk 3 both accept, for packages
+ * we write: <digits>{.<digits>}[<letter>]{_<suffix>[<digits>]}[-r<digits>]
+ * with the suffixes of apk-format §8.1. Stricter than apk 2.14's validator
+ * (which takes "", "a", ".1", "0.1-r", "0.1-r2-r3", §8.3) and without apk
+ * 3's "~<hash>", which apk 2.14 refuses. */
+bool wch_version_valid_portable(const char *v);
 /* "<", "=", ">" for a single result bit; "?" otherwise. */
 const char *wch_version_result_string(int r);
 

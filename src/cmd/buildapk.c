@@ -21,6 +21,7 @@
 #include "apk/dep.h"
 #include "apk/package_write.h"
 #include "apk/pkg.h"
+#include "apk/version.h"
 #include "cmd/cmd.h"
 #include "crypto/key.h"
 #include "util/arena.h"
@@ -183,8 +184,27 @@ static int run_build(struct build *b)
 			goto oom;
 		b->ver = defver.p;
 	}
+	/* Said in terms of the options before the combined check below. */
+	if (strstr(b->ver, "-r")) {
+		r = wch_errf(&err, -WCH_E_USAGE,
+			     "invalid version '%s': give the release with -r, not in -v", b->ver);
+		goto out;
+	}
+	if (b->rel && (!*b->rel || strspn(b->rel, "0123456789") != strlen(b->rel))) {
+		r = wch_errf(&err, -WCH_E_USAGE, "invalid release '%s': expected a number", b->rel);
+		goto out;
+	}
 	if (wch_buf_addf(&ver, "%s-r%s", b->ver, b->rel ? b->rel : "0") < 0)
 		goto oom;
+	if (!wch_version_valid_portable(ver.p)) {
+		r = wch_errf(
+		    &err, -WCH_E_USAGE,
+		    "invalid version '%s' (expected digits and dots, e.g. 1.2.3, then "
+		    "optionally one letter and _alpha/_beta/_pre/_rc/_cvs/_svn/_git/_hg/_p "
+		    "suffixes, as apk 2 and 3 both accept)",
+		    b->ver);
+		goto out;
+	}
 	if ((r = wch_package_check_nv(b->name, ver.p, &err)) < 0)
 		goto out;
 	if (!b->arch || !*b->arch)
@@ -252,7 +272,7 @@ oom:
 	wch_errf(&err, -ENOMEM, "out of memory");
 out:
 	if (rc != WCH_EXIT_OK)
-		wch_report(&err);
+		rc = wch_report(&err);
 	if (outfd >= 0)
 		close(outfd);
 	wch_privkey_release(&key);

@@ -79,7 +79,8 @@ void wch_fput_safe(const char *s, FILE *f);
  * and returns WCH_EXIT_FAIL, else WCH_EXIT_OK. main() calls it after
  * every command, so output that failed never exits 0. */
 int wch_finish_stdout(void);
-/* Print the error from e and return WCH_EXIT_FAIL. */
+/* Print the error from e and return WCH_EXIT_FAIL, or WCH_EXIT_USAGE when
+ * its code is -WCH_E_USAGE. */
 int wch_report(const struct wch_err *e);
 /* Trusted keys: every dir given, or /etc/apk/keys when none is given and
  * it exists (apk's default, apk-format §2.5). */

@@ -168,7 +168,7 @@ static int run(struct compose_args *a)
 	rc = WCH_EXIT_OK;
 out:
 	if (r) {
-		wch_report(&err);
+		rc = wch_report(&err);
 		if (problems.len)
 			fprintf(stderr, "%s", problems.p);
 	}

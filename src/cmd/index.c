@@ -89,7 +89,7 @@ static int run(const struct args *a, char **files, int n)
 	struct wch_err e;
 	char *defkey = NULL;
 	bool have_key = false;
-	int i, r = 0;
+	int i, r = 0, rc;
 
 	wch_err_init(&e);
 	memset(&key, 0, sizeof(key));
@@ -140,8 +140,7 @@ static int run(const struct args *a, char **files, int n)
 		r = wch_atomic_commit(&at, &e);
 	wch_atomic_abort(&at);
 out:
-	if (r < 0)
-		wch_report(&e);
+	rc = r < 0 ? wch_report(&e) : WCH_EXIT_OK;
 	free(defkey);
 	free(pkgs);
 	if (have_key)
@@ -149,7 +148,7 @@ out:
 	wch_keyring_release(&kr);
 	wch_buf_release(&out);
 	wch_arena_release(&arena);
-	return r < 0 ? WCH_EXIT_FAIL : WCH_EXIT_OK;
+	return rc;
 }
 
 int cmd_index(int argc, char **argv)

@@ -316,7 +316,9 @@ int wch_finish_stdout(void)
 int wch_report(const struct wch_err *e)
 {
 	wch_error("%s", e->msg[0] ? e->msg : wch_strerror(e->code));
-	return WCH_EXIT_FAIL;
+	/* A bad option value found past option parsing is still the caller's
+	 * mistake: exit 2, as for the usage errors of the parser itself. */
+	return e->code == -WCH_E_USAGE ? WCH_EXIT_USAGE : WCH_EXIT_FAIL;
 }
 
 bool wch_parse_ulong(const char *s, unsigned long *out)

@@ -200,5 +200,45 @@ static void t_version_garbage(void)
 	}
 }
 
+/* The portable rule for versions we write: apk 3's validity vectors (its
+ * bare "V" and "!V" lines, minus the "~hash" ones apk 2.14 refuses), and
+ * every version it accepts is one apk 2.14 accepts too. */
+static void t_version_valid_portable(void)
+{
+	static const char *const more_bad[] = {"",     "a",	"v1.0",	     "1..2",
+					       "1.",   "1.2a3", "1.0-r1-r0", "1.0~abc",
+					       "1 .0", "1.0-r", "01.0_"};
+	static const char *const more_good[] = {
+	    "0", "01", "1.2.3-r0", "1.2.4_git20230717-r4", "1.0a_p2", "20240101", "1.0_rc-r12"};
+	FILE *f = fopen(wt_fixture("apk-tools/version-v3-additions.data"), "r");
+	char line[256];
+	int good = 0, bad = 0;
+	size_t i;
+
+	WT_TRUE(f != NULL);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!line[0] || strchr(line, ' ') || strchr(line, '~'))
+			continue; /* comparisons, blank lines, commit hashes */
+		if (line[0] == '!') {
+			if (wch_version_valid_portable(line + 1))
+				wt_fail(__FILE__, __LINE__, "'%s' accepted", line + 1);
+			bad++;
+		} else {
+			if (!wch_version_valid_portable(line) || !wch_version_valid(line))
+				wt_fail(__FILE__, __LINE__, "'%s' refused", line);
+			good++;
+		}
+	}
+	fclose(f);
+	WT_TRUE(good >= 5 && bad >= 20);
+	for (i = 0; i < sizeof(more_bad) / sizeof(more_bad[0]); i++)
+		if (wch_version_valid_portable(more_bad[i]))
+			wt_fail(__FILE__, __LINE__, "'%s' accepted", more_bad[i]);
+	for (i = 0; i < sizeof(more_good) / sizeof(more_good[0]); i++)
+		if (!wch_version_valid_portable(more_good[i]) || !wch_version_valid(more_good[i]))
+			wt_fail(__FILE__, __LINE__, "'%s' refused", more_good[i]);
+}
+
 WT_MAIN(WT(t_version_data), WT(t_version_consequences), WT(t_version_fuzzy), WT(t_version_valid),
-	WT(t_version_garbage))
+	WT(t_version_valid_portable), WT(t_version_garbage))
