@@ -325,6 +325,21 @@ static int write_entry(struct wch_pkgw *w, const struct wch_pw_entry *e)
 	return wch_tar_write_header(w->tw, &h, w->err);
 }
 
+/* Removes from traced the entries whose name one of given has. */
+static void drop_named(struct wch_deps *traced, const struct wch_deps *given)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < traced->n; i++) {
+		bool dup = false;
+		for (j = 0; j < given->n && !dup; j++)
+			dup = strcmp(traced->v[i].name, given->v[j].name) == 0;
+		if (!dup)
+			traced->v[k++] = traced->v[i];
+	}
+	traced->n = k;
+}
+
 /* An anonymous file next to the output, so the final copy can use
  * copy_file_range on the same file system and nothing stays behind. */
 static int open_temp(int dirfd, struct wch_err *err)
@@ -491,6 +506,10 @@ int wch_package_write(const char *srcdir, int outdirfd, const char *outname,
 		}
 		for (k = 0; k < tr.nwarnings; k++)
 			wch_pkgw_warnf(&w, "%s", tr.warnings[k]);
+		/* What -D/-P say about a name stands; a traced entry for it would
+		 * only contradict it (cmd:x=5 next to cmd:x=1-r0). */
+		drop_named(&tr.provides, &p.provides);
+		drop_named(&tr.depends, &p.depends);
 		trp = &tr;
 	}
 	if ((r = wch_pkgw_script_depends(&w, &arena, &p.depends)) < 0)

@@ -92,13 +92,34 @@ static int warnf(struct tracer *t, const char *fmt, ...)
 	return 0;
 }
 
-/* Adds name[op version] to a result list. */
+/* A traced name must stay one dependency token when apk reads it back
+ * (§7.1): file names and sonames may hold spaces or operators, and
+ * "cmd:x busybox" would otherwise provide busybox. */
+static bool token_ok(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (!*p || *p == '!')
+		return false;
+	for (; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || strchr("<>=~@", *p))
+			return false;
+	return true;
+}
+
+/* Adds name[op version] to a result list; a name that would not survive
+ * as one token is left out with a warning. */
 static int add_dep(struct tracer *t, struct vec *list, const char *name, unsigned op,
 		   const char *version)
 {
-	struct item *it = wch_arena_alloc(t->a, sizeof(*it));
+	struct item *it;
 	struct wch_buf b = WCH_BUF_INIT;
 
+	if (!token_ok(name) || (version && !wch_version_valid(version)))
+		return warnf(t, "not recording %s '%s%s%s': not a valid apk name or version",
+			     list == &t->provides ? "provide" : "dependency", name,
+			     version ? "=" : "", version ? version : "");
+	it = wch_arena_alloc(t->a, sizeof(*it));
 	if (!it)
 		return nomem(t);
 	it->dep.name = wch_arena_strdup(t->a, name);

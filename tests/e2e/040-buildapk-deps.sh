@@ -75,4 +75,24 @@ gcc -o gtree/usr/bin/ghello hello.c || fail gcc
 grep -q '^witchery: warning: .*glibc' gwarn.txt || fail "no glibc warning: $(cat gwarn.txt)"
 members out3/ghello-1.0-r0.apk m3
 pkginfo_get m3/PKGINFO depend | grep -qx 'so:libc.so.6' || fail "glibc depend: $(cat m3/PKGINFO)"
+
+# Traced names must stay single tokens: a command named "x busybox" (or
+# "y busybox=9") would otherwise provide busybox. It is left out with a
+# warning; an explicit -P for a traced name replaces the traced entry.
+mkdir -p ntree/usr/bin out4
+printf '#!/bin/true\n' >"ntree/usr/bin/x busybox"
+printf '#!/bin/true\n' >"ntree/usr/bin/y busybox=9"
+printf '#!/bin/true\n' >ntree/usr/bin/plain
+chmod 755 ntree/usr/bin/*
+"$W" buildapk -n names -v 1.0 -k key.rsa -P cmd:plain=5 ntree out4 >/dev/null 2>nwarn.txt ||
+	{ cat nwarn.txt; fail "buildapk with odd command names"; }
+grep -q "^witchery: warning: .*'cmd:x busybox=1.0-r0'.*not a valid apk name" nwarn.txt ||
+	fail "no warning for 'x busybox': $(cat nwarn.txt)"
+members out4/names-1.0-r0.apk m4
+grep -E '^provides = ' m4/PKGINFO | grep -q busybox && fail "busybox provided: $(cat m4/PKGINFO)"
+[ "$(grep -c '^provides = cmd:plain' m4/PKGINFO)" = 1 ] || fail "cmd:plain twice: $(cat m4/PKGINFO)"
+grep -qx 'provides = cmd:plain=5' m4/PKGINFO || fail "explicit -P lost: $(cat m4/PKGINFO)"
+if has_cmd verify; then
+	"$W" verify --keys-dir "$PWD/keys" out4/names-1.0-r0.apk >/dev/null || fail "verify names"
+fi
 exit 0
