@@ -26,16 +26,18 @@ static const struct wch_opt opts[] = {
     {"keys-dir", 'k', "DIR", OPT_KEYS,
      "trusted public keys (repeatable; default " WCH_DEFAULT_KEYS_DIR ")"},
     {"allow-untrusted", 'i', NULL, OPT_UNTRUSTED,
-     "show unsigned packages and unknown keys (hashes are still checked)"},
+     "no warning for unsigned packages and unknown keys"},
     {0},
 };
 
 static const struct wch_cmd_help help = {
     "witchery info [--json] [-k DIR]... [-i|--allow-untrusted] FILE.apk",
-    "Verifies a package like 'witchery verify' and prints its metadata (all .PKGINFO\n"
-    "fields, the identity C:, the datahash and the signing key) and its files (type\n"
-    "and mode, owner, size, path, link target). --allow-untrusted relaxes only the\n"
-    "trust check: a tampered package is still an error.",
+    "Checks a package like 'witchery verify' and prints its metadata (all .PKGINFO\n"
+    "fields, the identity C:, the datahash and the signature) and its files (type\n"
+    "and mode, owner, size, path, link target). A package whose signing key is not\n"
+    "among the trusted keys (or that is unsigned) is shown with its signature marked\n"
+    "untrusted and a warning (none with -i); a tampered package, or a bad signature\n"
+    "by a trusted key, is an error and nothing is printed.",
     opts,
 };
 
@@ -308,10 +310,15 @@ static int print_json(FILE *o, const struct wch_pkg_read_result *res, const stru
 	return 0;
 }
 
+/* Values come from the package: control characters are escaped so that a
+ * hostile description cannot drive the terminal or forge lines. */
 static void text_field(FILE *o, const char *k, const char *v)
 {
-	if (v && *v)
-		fprintf(o, "%-13s %s\n", k, v);
+	if (v && *v) {
+		fprintf(o, "%-13s ", k);
+		wch_fput_safe(v, o);
+		fputc('\n', o);
+	}
 }
 
 static int text_deps(FILE *o, const char *k, const struct wch_deps *d)
@@ -366,8 +373,10 @@ static int print_text(FILE *o, const struct wch_pkg_read_result *res, const stru
 		return r;
 	if (p->ntriggers) {
 		fprintf(o, "%-13s", "triggers:");
-		for (i = 0; i < p->ntriggers; i++)
-			fprintf(o, " %s", p->triggers[i]);
+		for (i = 0; i < p->ntriggers; i++) {
+			fputc(' ', o);
+			wch_fput_safe(p->triggers[i], o);
+		}
 		fputc('\n', o);
 	}
 	if (p->has_datahash) {
@@ -377,9 +386,11 @@ static int print_text(FILE *o, const struct wch_pkg_read_result *res, const stru
 	text_field(o, "identity:", wch_checksum_format(&res->identity, q1));
 	sig_text(res, buf, sizeof(buf));
 	text_field(o, "signature:", buf);
-	for (i = 0; i < res->nscripts; i++)
-		fprintf(o, "%-13s %s (%zu bytes)\n", "script:", res->scripts[i].name,
-			res->scripts[i].len);
+	for (i = 0; i < res->nscripts; i++) {
+		fprintf(o, "%-13s ", "script:");
+		wch_fput_safe(res->scripts[i].name, o);
+		fprintf(o, " (%zu bytes)\n", res->scripts[i].len);
+	}
 	fprintf(o, "files:        %zu\n", fl->n);
 	for (i = 0; i < fl->n; i++) {
 		const struct file *f = &fl->v[i];
@@ -390,9 +401,13 @@ static int print_text(FILE *o, const struct wch_pkg_read_result *res, const stru
 			snprintf(owner, sizeof(owner), "%s/%s", f->uname, f->gname);
 		else
 			snprintf(owner, sizeof(owner), "%lu/%lu", f->uid, f->gid);
-		fprintf(o, "%s %-11s %10" PRIu64 " %s%s%s\n", mode, owner, f->size, f->path,
-			f->link ? (f->type == WCH_TAR_HARDLINK ? " link to " : " -> ") : "",
-			f->link ? f->link : "");
+		fprintf(o, "%s %-11s %10" PRIu64 " ", mode, owner, f->size);
+		wch_fput_safe(f->path, o);
+		if (f->link) {
+			fputs(f->type == WCH_TAR_HARDLINK ? " link to " : " -> ", o);
+			wch_fput_safe(f->link, o);
+		}
+		fputc('\n', o);
 	}
 	return 0;
 }
@@ -404,17 +419,15 @@ static int show(const char *path, const struct wch_keyring *kr, bool allow_untru
 	struct files fl = {&arena, NULL, 0, 0};
 	struct wch_pkg_read_opts o = {0};
 	struct wch_pkg_read_result res;
-	struct stat st;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = wch_open_input(path);
 	if (fd < 0)
-		return wch_err_sys(err, errno, "cannot open '%s'", path);
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return wch_err_sys(err, EISDIR, "cannot read '%s'", path);
-	}
-	o.mode = allow_untrusted ? WCH_PKG_VERIFY_NONE : WCH_PKG_VERIFY_SIGNATURE;
+		return wch_err_sys(err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
+				   path);
+	/* Showing is not installing: an unknown key only marks the output
+	 * (every hash is still checked, and a known key must verify). */
+	o.mode = WCH_PKG_VERIFY_NONE;
 	o.keys = kr;
 	o.arena = &arena;
 	o.entry = on_entry;
@@ -424,6 +437,10 @@ static int show(const char *path, const struct wch_keyring *kr, bool allow_untru
 	if (r) {
 		wch_err_prefix(err, "%s", path);
 	} else {
+		if (!res.trusted && !allow_untrusted)
+			wch_warn("%s: %s; shown anyway", path,
+				 res.sig_key ? "signed by a key that is not trusted"
+					     : "not signed");
 		r = json ? print_json(stdout, &res, &fl) : print_text(stdout, &res, &fl);
 		if (r)
 			wch_errf(err, r, "out of memory");

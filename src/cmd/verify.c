@@ -42,16 +42,11 @@ static int verify_one(const char *path, const struct wch_keyring *kr, bool allow
 {
 	struct wch_arena arena = WCH_ARENA_INIT;
 	struct wch_pkg_read_opts o = {0};
-	struct stat st;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = wch_open_input(path);
 	if (fd < 0)
-		return wch_err_sys(err, errno, "cannot open");
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		return wch_err_sys(err, EISDIR, "cannot read");
-	}
+		return wch_err_sys(err, -fd, fd == -EISDIR ? "cannot read" : "cannot open");
 	o.mode = allow_untrusted ? WCH_PKG_VERIFY_NONE : WCH_PKG_VERIFY_SIGNATURE;
 	o.keys = kr;
 	o.arena = &arena;

@@ -58,9 +58,10 @@ static int load_local(struct compose *c, const char *path, struct wch_err *err)
 	struct wch_pkg **grown;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = wch_open_input(path);
 	if (fd < 0)
-		return wch_err_sys(err, errno, "cannot open '%s'", path);
+		return wch_err_sys(err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
+				   path);
 	rd = wch_reader_fd(&fd);
 	ro.mode = c->o->allow_untrusted ? WCH_PKG_VERIFY_NONE : WCH_PKG_VERIFY_SIGNATURE;
 	ro.keys = c->o->keys;

@@ -185,9 +185,10 @@ static void read_job(struct wch_prefetch *pf, struct job *j, const struct wch_pk
 
 	wch_err_init(&j->err);
 	memset(&j->res, 0, sizeof(j->res));
-	fd = open(j->in.path, O_RDONLY | O_CLOEXEC);
+	fd = wch_open_input(j->in.path);
 	if (fd < 0) {
-		j->rc = wch_err_sys(&j->err, errno, "cannot open '%s'", j->in.path);
+		j->rc = wch_err_sys(&j->err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
+				    j->in.path);
 		return;
 	}
 	ro.mode = WCH_PKG_VERIFY_IDENTITY;

@@ -33,9 +33,10 @@ int wch_index_pkg_from_apk(struct wch_arena *a, const char *path, const struct w
 	int fd, r;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = wch_open_input(path);
 	if (fd < 0)
-		return wch_err_sys(err, errno, "cannot open '%s'", path);
+		return wch_err_sys(err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
+				   path);
 	if (fstat(fd, &st) < 0) {
 		r = wch_err_sys(err, errno, "cannot stat '%s'", path);
 		close(fd);

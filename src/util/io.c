@@ -257,3 +257,19 @@ struct wch_writer wch_atomic_writer(struct wch_atomic *a)
 	struct wch_writer w = {atomic_write, a};
 	return w;
 }
+
+int wch_open_input(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY), flags, e;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode) || (flags = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+		e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}

@@ -68,6 +68,11 @@ struct wch_writer wch_writer_buf(struct wch_buf *b);
 ssize_t wch_fd_read(int fd, void *buf, size_t n);
 int wch_fd_write_all(int fd, const void *buf, size_t n);
 
+/* Opens a file to read as input: like open(O_RDONLY | O_CLOEXEC), but a
+ * FIFO without a writer does not block (it reads as empty) and a directory
+ * fails with -EISDIR at once. Returns the fd or -errno. */
+int wch_open_input(const char *path);
+
 /* Reads a whole file (relative to dirfd, AT_FDCWD for cwd) into b, failing
  * with -WCH_E_TOO_BIG past cap bytes. Message names the path. */
 int wch_read_file_at(int dirfd, const char *path, struct wch_buf *b, size_t cap,

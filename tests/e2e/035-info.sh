@@ -90,11 +90,15 @@ EOF
 expect_fail "tampered" "$W" info -k "$KEYS" bad.apk
 expect_grep "^witchery: bad.apk: datahash mismatch" err.txt
 [ -s out.txt ] && fail "info printed a tampered package"
-# --allow-untrusted relaxes only trust.
+# An unknown key marks the output and warns (not with -i); tampering still
+# fails either way.
 mkdir empty
-expect_fail "no key" "$W" info -k empty "$PKG"
-expect_grep "untrusted signature: no key" err.txt
-"$W" info --json -k empty --allow-untrusted "$PKG" > info.json || fail "info -i"
+"$W" info -k empty "$PKG" >untrusted.txt 2>err.txt || fail "info with an unknown key"
+expect_grep "^witchery: warning: .*not trusted; shown anyway" err.txt
+[ "$(wc -l <err.txt)" = 1 ] || fail "more than one warning line: $(cat err.txt)"
+expect_grep "^signature: .*(untrusted)" untrusted.txt
+"$W" info --json -k empty --allow-untrusted "$PKG" > info.json 2>err.txt || fail "info -i"
+[ -s err.txt ] && fail "info -i warned: $(cat err.txt)"
 python3 -c 'import json; j = json.load(open("info.json")); assert j["signature"]["verified"] is False'
 expect_fail "tampered -i" "$W" info -k empty --allow-untrusted bad.apk
 expect_grep "datahash mismatch" err.txt
