@@ -1,9 +1,9 @@
 /*
  * witchery keygen: create an RSA signing key pair like `abuild-keygen -n`
  * (apk-format §11.1): <id>-<hex unix time>.rsa (PKCS#8 PEM, 0600) and
- * .rsa.pub (SubjectPublicKeyInfo PEM, 0644) in ~/.abuild, and with -a the
- * PACKAGER_PRIVKEY line in that folder's abuild.conf, so that buildapk and
- * abuild find the key (wch_default_privkey).
+ * .rsa.pub (SubjectPublicKeyInfo PEM, 0644) in ~/.abuild (or --dir), and
+ * with -a the PACKAGER_PRIVKEY line in the user's abuild.conf, so that
+ * buildapk and abuild find the key (wch_default_privkey).
  *
  * A key is never overwritten: a second run within the same second (same
  * name) fails with "already exists" rather than inventing another name, so
@@ -40,7 +40,7 @@ enum {
 
 static const struct wch_opt opts[] = {
     {"append", 'a', NULL, OPT_APPEND,
-     "add PACKAGER_PRIVKEY=\"<key>\" to abuild.conf in the key folder"},
+     "add PACKAGER_PRIVKEY=\"<key>\" to the user's abuild.conf ($ABUILD_USERDIR or ~/.abuild)"},
     {NULL, 'n', NULL, OPT_NONINTERACTIVE, "non-interactive (always so; as abuild-keygen -n)"},
     {"bits", 'b', "BITS", OPT_BITS, "key size, 1024..16384 (default 4096)"},
     {"numbits", 0, "BITS", OPT_NUMBITS, "same as --bits (abuild-keygen's name)"},
@@ -229,7 +229,7 @@ int cmd_keygen(int argc, char **argv)
 	const char *opt_dir = NULL, *opt_name = NULL;
 	unsigned long bits = DEFAULT_BITS;
 	bool append = false;
-	char *dir = NULL, *id = NULL;
+	char *dir = NULL, *confdir = NULL, *id = NULL;
 	int c, rc = WCH_EXIT_FAIL;
 
 	wch_err_init(&err);
@@ -285,8 +285,17 @@ int cmd_keygen(int argc, char **argv)
 		goto out;
 	}
 	/* abuild-keygen: printf %x $(date +%s) */
+	/* -a records the key where the default-key lookup (and abuild) reads
+	 * it: the user's abuild.conf, wherever --dir put the key itself. */
+	if (append && opt_dir) {
+		confdir = key_dir(NULL, &err);
+		if (!confdir) {
+			rc = wch_report(&err);
+			goto out;
+		}
+	}
 	if (wch_buf_addf(&priv, "%s/%s-%lx.rsa", dir, id, (unsigned long)time(NULL)) ||
-	    wch_buf_addf(&conf, "%s/abuild.conf", dir)) {
+	    wch_buf_addf(&conf, "%s/abuild.conf", confdir ? confdir : dir)) {
 		wch_errf(&err, -ENOMEM, "out of memory");
 		rc = wch_report(&err);
 		goto out;
@@ -310,6 +319,7 @@ out:
 	wch_buf_release(&priv);
 	wch_buf_release(&conf);
 	free(dir);
+	free(confdir);
 	free(id);
 	return rc;
 }

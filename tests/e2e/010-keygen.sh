@@ -98,6 +98,16 @@ priv=$(sed -n 1p out.txt)
 got=$(sh -c '. "$1"; printf "%s|%s" "$JOBS" "$PACKAGER_PRIVKEY"' sh "$odd/abuild.conf")
 [ "$got" = "4|$priv" ] || fail "abuild.conf reads back as '$got'"
 
+# -a with --dir elsewhere still records the key in the user's abuild.conf,
+# where buildapk's default-key lookup finds it.
+mkdir -p h2 elsewhere tree pk && echo x >tree/f
+HOME=$PWD/h2 "$W" keygen --dir elsewhere -a --name dirkey -b 1024 >out.txt 2>err.txt ||
+	{ cat err.txt; fail "keygen --dir -a"; }
+[ "$(sed -n 3p out.txt)" = "$PWD/h2/.abuild/abuild.conf" ] || fail "--dir -a conf: $(cat out.txt)"
+[ ! -e elsewhere/abuild.conf ] || fail "--dir -a wrote elsewhere/abuild.conf"
+HOME=$PWD/h2 PACKAGER_PRIVKEY= "$W" buildapk -n found -v 1 tree pk >/dev/null 2>err.txt ||
+	fail "buildapk did not find the --dir -a key: $(cat err.txt)"
+
 # Never overwrite. The name has one-second resolution, so a second key in
 # the same second would collide: witchery refuses instead of replacing or
 # renaming. Occupy the names of the next seconds to make that certain.
