@@ -23,7 +23,7 @@ missing=
 for t in meson ninja cc musl-gcc pkg-config strip curl; do
 	command -v $t >/dev/null 2>&1 || missing=1
 done
-for h in openssl/evp.h zlib.h curl/curl.h; do
+for h in openssl/evp.h zlib.h libdeflate.h curl/curl.h; do
 	[ -e /usr/include/$h ] || [ -e /usr/include/x86_64-linux-gnu/$h ] || missing=1
 done
 if [ -n "$missing" ]; then
@@ -32,11 +32,11 @@ if [ -n "$missing" ]; then
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get update -qq
 		apt-get install -y -qq --no-install-recommends build-essential meson ninja-build \
-			pkg-config libssl-dev zlib1g-dev libcurl4-openssl-dev musl-tools binutils \
-			openssl ca-certificates curl >/dev/null
+			pkg-config libssl-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev musl-tools \
+			binutils openssl ca-certificates curl >/dev/null
 	else
 		echo "missing tools: run as root on Debian, or install meson ninja-build pkg-config" \
-			"libssl-dev zlib1g-dev libcurl4-openssl-dev musl-tools binutils curl" >&2
+			"libssl-dev zlib1g-dev libdeflate-dev libcurl4-openssl-dev musl-tools binutils curl" >&2
 		exit 1
 	fi
 fi
