@@ -98,7 +98,7 @@ static int run(struct compose_args *a)
 	struct wch_keyring kr = WCH_KEYRING_INIT;
 	struct wch_repos rs;
 	struct wch_compose_opts co = {0};
-	struct wch_compose_stats st;
+	struct wch_compose_stats st = {0};
 	struct wch_buf problems = WCH_BUF_INIT, plan = WCH_BUF_INIT;
 	struct wch_sink *sink = NULL;
 	struct wch_sink_dir_opts so = {0};
@@ -158,10 +158,18 @@ static int run(struct compose_args *a)
 		goto out;
 	printf("OK: %zu packages, %zu files, %zu dirs, %.1f MiB in %s\n", st.npkgs, st.nfiles,
 	       st.ndirs, (double)st.installed_bytes / (1024.0 * 1024.0), a->outdir);
-	if (st.nscripts_skipped || st.ntriggers_skipped)
-		printf("note: install scripts of %zu package(s) and triggers of %zu were not run "
-		       "(kept in lib/apk/db/scripts.tar)\n",
-		       st.nscripts_skipped, st.ntriggers_skipped);
+	/* Nothing is run in the new root (no chroot, no root needed): say
+	 * exactly what a real `apk add` would have run there. */
+	if (st.nscripts_skipped) {
+		printf("note: install scripts not run (kept in lib/apk/db/scripts.tar): ");
+		wch_fput_safe(st.scripts_skipped.p, stdout);
+		putchar('\n');
+	}
+	if (st.ntriggers_skipped) {
+		printf("note: triggers not run: ");
+		wch_fput_safe(st.triggers_skipped.p, stdout);
+		putchar('\n');
+	}
 	if (!so.apply_owner)
 		printf("note: not root: files are owned by the caller; intended owners are in "
 		       "lib/apk/db/installed\n");
@@ -176,6 +184,7 @@ out:
 		sink->ops->free(sink);
 	wch_buf_release(&problems);
 	wch_buf_release(&plan);
+	wch_compose_stats_release(&st);
 	wch_repos_release(&rs);
 	wch_keyring_release(&kr);
 	return rc;

@@ -32,6 +32,8 @@ struct compose {
 	size_t cur;
 	struct wch_compose_db_pkg *cur_db;
 	const struct wch_pkg_read_result *cur_res;
+	size_t cur_files, cur_dirs; /* written for it so far */
+	uint64_t cur_bytes;
 };
 
 static void note(const struct compose *c, const char *fmt, ...) WCH_PRINTF(2, 3);
@@ -223,17 +225,65 @@ static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_r
 	r = wch_owners_watch_end(&c->owners, err);
 	if (r)
 		return r;
-	if (e->type == WCH_TAR_DIR)
+	if (e->type == WCH_TAR_DIR) {
 		c->stats->ndirs++;
-	else
+		c->cur_dirs++;
+	} else {
 		c->stats->nfiles++;
-	if (e->type == WCH_TAR_REG)
+		c->cur_files++;
+	}
+	if (e->type == WCH_TAR_REG) {
 		c->stats->installed_bytes += e->size;
+		c->cur_bytes += e->size;
+	}
 	if (e->type == WCH_TAR_HARDLINK && e->link) {
 		struct wch_owner_slot *t = wch_owners_find(&c->owners, e->link);
 		link_data = t ? t->data : NULL;
 	}
 	return wch_compose_db_entry(&c->db, c->cur_db, &fixed, &slot->data, link_data, err);
+}
+
+/* Names the package in the summary's lists of what was not run: its
+ * install scripts (without the leading dot) and its trigger paths. */
+static int record_skipped(struct compose *c, const struct wch_pkg *pkg,
+			  const struct wch_pkg_read_result *res)
+{
+	struct wch_buf *b;
+	size_t i;
+
+	if (res->nscripts) {
+		c->stats->nscripts_skipped++;
+		b = &c->stats->scripts_skipped;
+		if ((b->len && wch_buf_addstr(b, ", ")) ||
+		    wch_buf_addf(b, "%s-%s (", pkg->name, pkg->version))
+			return -ENOMEM;
+		for (i = 0; i < res->nscripts; i++) {
+			const char *n = res->scripts[i].name;
+			if (wch_buf_addf(b, "%s%s", i ? ", " : "", n[0] == '.' ? n + 1 : n))
+				return -ENOMEM;
+		}
+		if (wch_buf_addch(b, ')'))
+			return -ENOMEM;
+	}
+	if (res->pkg && res->pkg->ntriggers) {
+		c->stats->ntriggers_skipped++;
+		b = &c->stats->triggers_skipped;
+		if ((b->len && wch_buf_addstr(b, ", ")) ||
+		    wch_buf_addf(b, "%s-%s (", pkg->name, pkg->version))
+			return -ENOMEM;
+		for (i = 0; i < res->pkg->ntriggers; i++)
+			if (wch_buf_addf(b, "%s%s", i ? " " : "", res->pkg->triggers[i]))
+				return -ENOMEM;
+		if (wch_buf_addch(b, ')'))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void wch_compose_stats_release(struct wch_compose_stats *stats)
+{
+	wch_buf_release(&stats->scripts_skipped);
+	wch_buf_release(&stats->triggers_skipped);
 }
 
 /* Installs package c->cur, which the prefetcher has read (or reads now):
@@ -251,6 +301,8 @@ static int install_one(struct compose *c, struct wch_err *err)
 	ro.entry = on_entry;
 	ro.ctx = c;
 	memset(&res, 0, sizeof(res));
+	c->cur_files = c->cur_dirs = 0;
+	c->cur_bytes = 0;
 	r = c->sink->ops->begin_pkg(c->sink, pkg, err);
 	if (!r)
 		r = wch_prefetch_replay(c->prefetch, c->cur, &ro, &res, err);
@@ -258,12 +310,12 @@ static int install_one(struct compose *c, struct wch_err *err)
 		r = c->sink->ops->end_pkg(c->sink, err);
 	if (r)
 		return wch_err_prefix(err, "%s-%s", pkg->name, pkg->version);
-	if (res.nscripts)
-		c->stats->nscripts_skipped++;
-	if (res.pkg->ntriggers)
-		c->stats->ntriggers_skipped++;
-	note(c, "%s-%s: %zu files%s", pkg->name, pkg->version, res.nfiles,
-	     res.nscripts ? " (install scripts not run)" : "");
+	r = record_skipped(c, pkg, &res);
+	if (r)
+		return wch_errf(err, r, "out of memory");
+	note(c, "%s-%s: %zu file%s, %zu dir%s, %.1f KiB%s", pkg->name, pkg->version, c->cur_files,
+	     c->cur_files == 1 ? "" : "s", c->cur_dirs, c->cur_dirs == 1 ? "" : "s",
+	     (double)c->cur_bytes / 1024.0, res.nscripts ? " (install scripts not run)" : "");
 	return wch_compose_db_end(&c->db, c->cur_db, &res, err);
 }
 

@@ -47,7 +47,12 @@ struct wch_compose_stats {
 	size_t nscripts_skipped;  /* packages whose install scripts were not run */
 	size_t ntriggers_skipped;
 	unsigned nspecial_skipped; /* device nodes we had no privilege for */
+	/* "name-ver (post-install, ...), ..." and "name-ver (/usr/share/x ...),
+	 * ..." for the summary; freed by wch_compose_stats_release(). */
+	struct wch_buf scripts_skipped, triggers_skipped;
 };
+
+void wch_compose_stats_release(struct wch_compose_stats *stats);
 
 /* Resolves only: appends "name-version\n" per package in install order to
  * plan. */

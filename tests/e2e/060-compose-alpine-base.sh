@@ -17,6 +17,21 @@ while read -r nv; do
 		--exclude='.SIGN.*' --exclude='.PKGINFO' --exclude='.pre-*' --exclude='.post-*' \
 		--exclude='.trigger' 2>/dev/null || fail "GNU tar could not extract $nv"
 done < plan.txt
+# The summary names every package whose install scripts or triggers were
+# skipped, in plan order, as GNU tar lists its control member.
+scripts= triggers=
+while read -r nv; do
+	s=$(tar -tzf "$REPO319/$nv.apk" 2>/dev/null | grep -E '^\.(pre|post)-|^\.trigger$' |
+		sed 's/^\.//' | paste -sd, | sed 's/,/, /g')
+	[ -n "$s" ] && scripts="${scripts:+$scripts, }$nv ($s)"
+	t=$(tar -xzOf "$REPO319/$nv.apk" .PKGINFO 2>/dev/null | sed -n 's/^triggers = //p')
+	[ -n "$t" ] && triggers="${triggers:+$triggers, }$nv ($t)"
+done < plan.txt
+[ -n "$scripts" ] && [ -n "$triggers" ] || fail "the reference found no scripts or triggers"
+grep -qxF "note: install scripts not run (kept in lib/apk/db/scripts.tar): $scripts" out.txt ||
+	fail "scripts summary: $(grep '^note' out.txt) (expected: $scripts)"
+grep -qxF "note: triggers not run: $triggers" out.txt ||
+	fail "triggers summary: $(grep '^note' out.txt) (expected: $triggers)"
 # apk ignores top-level data names starting with '.' (apk-format §2.8).
 find ref -mindepth 1 -maxdepth 1 -name '.*' -exec rm -rf {} +
 # Our root minus the database files must equal the reference tree.

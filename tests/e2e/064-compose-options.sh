@@ -11,6 +11,14 @@ R=(-k "$KEYS" --cache-dir cache -X "$PWD/repo")
 [ -e nodb/lib/apk ] && fail "--no-db kept lib/apk"
 [ -e nodb/etc/apk ] && fail "--no-db kept etc/apk"
 [ -e nodb/lib/ld-musl-x86_64.so.1 ] || fail "--no-db lost musl"
+# -v: one line per package with what it wrote, counted here with find.
+"$W" compose "${R[@]}" -v -d zlib verbose > v.txt || fail "-v"
+for nv in musl-1.2.4_git20230717-r4 zlib-1.3.1-r0; do
+	tar -tzf "$REPO319/$nv.apk" 2>/dev/null | grep -v '^\.' > list.txt
+	nf=$(grep -vc '/$' list.txt) nd=$(grep -c '/$' list.txt)
+	grep -qE "^  $nv: $nf files?, $nd dirs?, [0-9.]+ KiB$" v.txt ||
+		fail "-v line for $nv (want $nf files, $nd dirs): $(cat v.txt)"
+done
 expect_fail "non-empty OUTDIR" "$W" compose "${R[@]}" -d musl nodb
 expect_grep "not empty" err.txt
 "$W" compose "${R[@]}" --force -d zlib nodb > /dev/null || fail "--force"
