@@ -295,6 +295,31 @@ static int add_trigger(struct build *b, const char *glob)
 	return 0;
 }
 
+/* The options both interfaces share, with the original tool's letters. */
+static void set_shared(struct build *b, int c, const char *arg)
+{
+	switch (c) {
+	case 'n':
+		b->name = arg;
+		break;
+	case 'v':
+		b->ver = arg;
+		break;
+	case 'r':
+		b->rel = arg;
+		break;
+	case 'd':
+		b->desc = arg;
+		break;
+	case 'l':
+		b->license = arg;
+		break;
+	case 'm':
+		b->maintainer = arg;
+		break;
+	}
+}
+
 int cmd_buildapk(int argc, char **argv)
 {
 	struct wch_optparse op;
@@ -318,22 +343,12 @@ int cmd_buildapk(int argc, char **argv)
 			free(b.triggers);
 			return WCH_EXIT_USAGE;
 		case 'n':
-			b.name = op.optarg;
-			break;
 		case 'v':
-			b.ver = op.optarg;
-			break;
 		case 'r':
-			b.rel = op.optarg;
-			break;
 		case 'd':
-			b.desc = op.optarg;
-			break;
 		case 'l':
-			b.license = op.optarg;
-			break;
 		case 'm':
-			b.maintainer = op.optarg;
+			set_shared(&b, c, op.optarg);
 			break;
 		case 'u':
 			b.url = op.optarg;
@@ -438,22 +453,12 @@ int cmd_buildapk_compat(int argc, char **argv)
 			wch_opt_release(&op);
 			return WCH_EXIT_USAGE;
 		case 'n':
-			b.name = op.optarg;
-			break;
 		case 'v':
-			b.ver = op.optarg;
-			break;
 		case 'r':
-			b.rel = op.optarg;
-			break;
 		case 'd':
-			b.desc = op.optarg;
-			break;
 		case 'l':
-			b.license = op.optarg;
-			break;
 		case 'm':
-			b.maintainer = op.optarg;
+			set_shared(&b, c, op.optarg);
 			break;
 		}
 	}
