@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "util/interrupt.h"
 
 struct wch_command {
 	const char *name;
@@ -126,5 +127,8 @@ int main(int argc, char **argv)
 	 * returned (help, --version and plans go to stdout too). */
 	int out = wch_finish_stdout();
 
+	/* A command that caught SIGINT/SIGTERM/SIGHUP has cleaned up by now:
+	 * die of that signal, as the caller expects. */
+	wch_signals_reraise();
 	return rc == WCH_EXIT_OK ? out : rc;
 }

@@ -13,6 +13,7 @@
 #include "cmd/repo_opts.h"
 #include "fs/compose.h"
 #include "fs/sink_dir.h"
+#include "util/interrupt.h"
 
 enum {
 	OPT_NO_DB = 0x400,
@@ -26,7 +27,8 @@ static const struct wch_opt compose_opts[] = {
     {"package", 'p', "FILE.apk", 'p', "install this local package file (repeatable)"},
     WCH_REPO_OPT_ROWS,
     {"trust-key", 0, "FILE", OPT_TRUST_KEY, "also trust this public key (repeatable)"},
-    {"no-db", 0, NULL, OPT_NO_DB, "leave out the apk database (lib/apk, etc/apk)"},
+    {"no-db", 0, NULL, OPT_NO_DB,
+     "leave out lib/apk, etc/apk and var/cache/apk (the apk database)"},
     {"dry-run", 0, NULL, OPT_DRY_RUN, "only print the packages that would be installed"},
     {"force", 0, NULL, OPT_FORCE, "replace an existing non-empty OUTDIR"},
     {"verbose", 'v', NULL, 'v', "list each installed package"},
@@ -52,6 +54,8 @@ static const struct wch_opt compat_opts[] = {
     {NULL, 'k', "DIR", 'k', "trusted public keys directory"},
     {NULL, 'i', NULL, 'i', "allow untrusted packages and indexes"},
     {NULL, 'h', NULL, 'h', "show this help"},
+    /* (extension) so that the "use --force" advice works here too */
+    {"force", 0, NULL, OPT_FORCE, "replace an existing non-empty OUTPUT"},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -108,6 +112,9 @@ static int run(struct compose_args *a)
 	int r, rc = WCH_EXIT_FAIL;
 
 	wch_err_init(&err);
+	/* Ctrl-C or a kill ends the run at the next entry, the temporary tree
+	 * is removed, and main() dies of the signal. */
+	wch_signals_catch();
 	/* Every package passes through buffers of a few MiB (the file, its
 	 * inflated members, the recorded content) that come and go package by
 	 * package: served from the heap and kept, they are reused instead of
@@ -170,9 +177,17 @@ static int run(struct compose_args *a)
 		wch_fput_safe(st.triggers_skipped.p, stdout);
 		putchar('\n');
 	}
-	if (!so.apply_owner)
+	if (!so.apply_owner) {
+		unsigned nspecial = wch_sink_dir_skipped(sink);
+		unsigned nxattr = wch_sink_dir_xattrs_skipped(sink);
 		printf("note: not root: files are owned by the caller; intended owners are in "
 		       "lib/apk/db/installed\n");
+		if (nspecial || nxattr)
+			printf("note: not root: %u device node(s) not created and %u privileged "
+			       "xattr(s) (e.g. security.capability) not set; both are recorded "
+			       "in lib/apk/db/installed\n",
+			       nspecial, nxattr);
+	}
 	rc = WCH_EXIT_OK;
 out:
 	if (r) {

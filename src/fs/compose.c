@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "apk/dep.h"
@@ -15,6 +16,7 @@
 #include "fs/prefetch.h"
 #include "fs/sink_dir.h"
 #include "solver/solver.h"
+#include "util/interrupt.h"
 
 /* Everything one compose run holds. */
 struct compose {
@@ -58,12 +60,20 @@ static int load_local(struct compose *c, const char *path, struct wch_err *err)
 	struct wch_pkg_read_result res;
 	struct wch_reader rd;
 	struct wch_pkg **grown;
+	struct stat st;
 	int fd, r;
 
 	fd = wch_open_input(path);
 	if (fd < 0)
 		return wch_err_sys(err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
 				   path);
+	/* S: is the whole file's size (apk-format §5.2); only the control part
+	 * is read here. */
+	if (fstat(fd, &st) < 0) {
+		r = wch_err_sys(err, errno, "cannot stat '%s'", path);
+		close(fd);
+		return r;
+	}
 	rd = wch_reader_fd(&fd);
 	ro.mode = c->o->allow_untrusted ? WCH_PKG_VERIFY_NONE : WCH_PKG_VERIFY_SIGNATURE;
 	ro.keys = c->o->keys;
@@ -78,6 +88,7 @@ static int load_local(struct compose *c, const char *path, struct wch_err *err)
 		return wch_errf(err, -ENOMEM, "out of memory");
 	c->locals = grown;
 	res.pkg->repo = -1;
+	res.pkg->file_size = (uint64_t)st.st_size;
 	res.pkg->filename = wch_arena_strdup(&c->arena, path);
 	res.pkg->identity = res.identity;
 	if (!res.pkg->filename)
@@ -196,6 +207,59 @@ static int on_control(void *ctx, const struct wch_pkg_read_result *res, struct w
 	return wch_compose_db_begin(&c->db, c->sol.pkgs[c->cur], res, &c->cur_db, err);
 }
 
+/* Whether path is dir or lies below it. */
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
+}
+
+/* apk's install-time rules for one data entry (apk-format §2.9), before
+ * anything is claimed or written: 1 to install it, 0 to skip it as apk
+ * does, or an error for what apk would refuse or mark broken. */
+static int check_entry(struct compose *c, const struct wch_pkg *pkg, const struct wch_tar_entry *e,
+		       struct wch_err *err)
+{
+	const char *slash = strrchr(e->name, '/');
+	const char *base = slash ? slash + 1 : e->name;
+	struct wch_owner_slot *t;
+
+	/* An installed size of 0 marks a virtual package: never unpacked. */
+	if (!pkg->installed_size)
+		return 0;
+	/* --no-db: the original witchery's rm -rf of these three trees,
+	 * done by never writing what packages put there. */
+	if (c->o->no_db && (under(e->name, "lib/apk") || under(e->name, "etc/apk") ||
+			    under(e->name, "var/cache/apk")))
+		return 0;
+	if (e->type != WCH_TAR_DIR && !strncmp(base, ".keep_", 6))
+		return 0;
+	if (slash) {
+		/* The parent must have come earlier in this package's data. */
+		char parent[4096];
+		size_t n = (size_t)(slash - e->name);
+		if (n >= sizeof(parent))
+			return wch_errf(err, -WCH_E_UNSAFE_PATH, "'%s': path too long", e->name);
+		memcpy(parent, e->name, n);
+		parent[n] = 0;
+		t = wch_owners_find(&c->owners, parent);
+		if (!t || t->type != WCH_TAR_DIR || t->dir_by != pkg)
+			return wch_errf(err, -WCH_E_FORMAT,
+					"'%s': no entry for its directory '%s' earlier in the "
+					"package (apk: no dirent in archive)",
+					e->name, parent);
+	}
+	if (e->type == WCH_TAR_HARDLINK) {
+		t = e->link ? wch_owners_find(&c->owners, e->link) : NULL;
+		if (!t || t->pkg != pkg || t->type == WCH_TAR_DIR)
+			return wch_errf(err, -WCH_E_UNSAFE_PATH,
+					"'%s': hard link target '%s' is not a file of this package",
+					e->name, e->link ? e->link : "");
+	}
+	return 1;
+}
+
 static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_reader *data,
 		    struct wch_err *err)
 {
@@ -208,10 +272,21 @@ static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_r
 	void *link_data = NULL;
 	int r;
 
+	r = wch_check_interrupt(err);
+	if (r)
+		return r;
+	r = check_entry(c, pkg, e, err);
+	if (r <= 0)
+		return r; /* 0: skipped as apk skips it; data is drained */
 	/* Who may write this path (apk-format §2.9: replaces, origin). */
 	r = wch_owners_claim(&c->owners, e->name, e->type, pkg, &v, &slot, err);
 	if (r)
 		return r;
+	if (e->type == WCH_TAR_DIR) {
+		slot->dir_by = pkg;
+		slot->dir_mode =
+		    v == WCH_OWNER_NEW ? (e->mode & 07777) : (slot->dir_mode & e->mode);
+	}
 	if (v == WCH_OWNER_KEEP_OLD)
 		return 0; /* the other package keeps it; data is drained */
 	/* Owner names resolve against the root being built (§1.2). */
@@ -219,9 +294,16 @@ static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_r
 	r = wch_owners_watch(&c->owners, e, &rd);
 	if (r)
 		return wch_errf(err, r, "out of memory");
-	r = c->sink->ops->entry(c->sink, &fixed, &rd, err);
+	{
+		/* The database keeps each package's own mode; the disk gets
+		 * the shared directory's combined one. */
+		struct wch_tar_entry on_disk = fixed;
+		if (e->type == WCH_TAR_DIR)
+			on_disk.mode = (on_disk.mode & ~07777u) | slot->dir_mode;
+		r = c->sink->ops->entry(c->sink, &on_disk, &rd, err);
+	}
 	if (r)
-		return wch_err_prefix(err, "%s-%s", pkg->name, pkg->version);
+		return r; /* install_one() names the package */
 	r = wch_owners_watch_end(&c->owners, err);
 	if (r)
 		return r;
@@ -395,7 +477,6 @@ int wch_compose_run(const struct wch_compose_opts *o, struct wch_sink *sink,
 		if (r)
 			goto out;
 	}
-	stats->nspecial_skipped = 0;
 	r = sink->ops->commit(sink, err);
 out:
 	/* Before the paths it reads and the results the database points to. */

@@ -46,7 +46,6 @@ struct wch_compose_stats {
 	uint64_t installed_bytes; /* regular file bytes written from packages */
 	size_t nscripts_skipped;  /* packages whose install scripts were not run */
 	size_t ntriggers_skipped;
-	unsigned nspecial_skipped; /* device nodes we had no privilege for */
 	/* "name-ver (post-install, ...), ..." and "name-ver (/usr/share/x ...),
 	 * ..." for the summary; freed by wch_compose_stats_release(). */
 	struct wch_buf scripts_skipped, triggers_skipped;

@@ -1,5 +1,7 @@
 #include "fs/owners.h"
 
+#include "apk/dep.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,13 +54,19 @@ static int grow(struct wch_owners *o)
 	return 0;
 }
 
-static bool pkg_replaces(const struct wch_pkg *p, const char *name)
+/* Whether p's replaces cover other, version limit included (apk 2.14
+ * matches each replaces entry against the other package as a dependency,
+ * so "replaces=foo<2" does not cover foo-2.1). */
+static bool pkg_replaces(const struct wch_pkg *p, const struct wch_pkg *other)
 {
 	size_t i;
 
-	for (i = 0; i < p->replaces.n; i++)
-		if (!p->replaces.v[i].conflict && !strcmp(p->replaces.v[i].name, name))
+	for (i = 0; i < p->replaces.n; i++) {
+		const struct wch_dep *d = &p->replaces.v[i];
+		if (!d->conflict && !strcmp(d->name, other->name) &&
+		    wch_dep_version_match(d, other->version))
 			return true;
+	}
 	return false;
 }
 
@@ -108,15 +116,20 @@ int wch_owners_claim(struct wch_owners *o, const char *path, char type, const st
 		*verdict = WCH_OWNER_TAKE_OVER;
 		return 0;
 	}
-	new_wins = pkg_replaces(pkg, old->name);
-	old_wins = pkg_replaces(old, pkg->name);
-	if (new_wins && old_wins) {
-		new_wins = pkg->replaces_priority >= old->replaces_priority;
-		old_wins = !new_wins;
-	}
-	if (!new_wins && !old_wins && pkg->origin && old->origin && pkg->origin[0] &&
-	    !strcmp(pkg->origin, old->origin))
+	/* apk 2.14's order: a shared origin lets the newer package overwrite
+	 * before replaces are looked at; then the higher replaces_priority
+	 * among the packages that replace the other wins, the newer on a tie. */
+	if (pkg->origin && old->origin && pkg->origin[0] && !strcmp(pkg->origin, old->origin)) {
 		new_wins = true;
+		old_wins = false;
+	} else {
+		new_wins = pkg_replaces(pkg, old);
+		old_wins = pkg_replaces(old, pkg);
+		if (new_wins && old_wins) {
+			new_wins = pkg->replaces_priority >= old->replaces_priority;
+			old_wins = !new_wins;
+		}
+	}
 	if (new_wins) {
 		s->pkg = pkg;
 		s->type = type;

@@ -38,6 +38,12 @@ struct wch_owner_slot {
 	const struct wch_pkg *pkg;
 	char type;
 	void *data; /* free for the caller (the database record of the path) */
+	/* A directory: the last package whose data had an entry for it
+	 * (maintained by the caller; §2.9's "no dirent in archive" rule). */
+	const struct wch_pkg *dir_by;
+	/* A directory: the permission bits every package gave it, ANDed (as
+	 * apk 2.14 leaves a shared directory; maintained by the caller). */
+	unsigned dir_mode;
 };
 
 struct wch_owners {

@@ -1,5 +1,7 @@
 #include "fs/sink_dir.h"
 
+#include "util/interrupt.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +38,17 @@ struct dir_sink {
 		int fd;
 	} dirs[DIRS_SLOTS];
 	size_t ndirs;
-	unsigned skipped;
-	unsigned char *buf; /* SINK_BUF bytes */
+	unsigned skipped;	 /* special files not created (no privilege) */
+	unsigned xattrs_skipped; /* xattrs not set (no privilege) */
+	unsigned char *buf;	 /* SINK_BUF bytes */
+	/* Directories whose mode would lock the (non-root) writer out of
+	 * them, e.g. 0555: written as mode | 0700 and given their mode at
+	 * commit, deepest first (as tar does). */
+	struct late_mode {
+		char *path;
+		mode_t mode;
+	} * late;
+	size_t nlate, late_cap;
 };
 
 int wch_path_check(const char *path, struct wch_err *err)
@@ -252,6 +263,61 @@ static int open_parent(struct dir_sink *s, const char *path, struct wch_err *err
 	return r < 0 ? wch_errf(err, r, "out of memory") : r;
 }
 
+/* A non-root writer needs rwx on a directory to fill it: a mode without
+ * them is applied at commit (sink_commit) instead of now. */
+static int set_dir_mode_later(struct dir_sink *s, int fd, const struct wch_tar_entry *e,
+			      struct wch_err *err)
+{
+	mode_t mode = e->mode & 07777;
+	size_t i;
+
+	for (i = 0; i < s->nlate; i++)
+		if (!strcmp(s->late[i].path, e->name)) {
+			s->late[i].mode = mode;
+			break;
+		}
+	if (i == s->nlate && (mode & 0700) != 0700) {
+		if (s->nlate == s->late_cap) {
+			size_t cap = s->late_cap ? s->late_cap * 2 : 16;
+			struct late_mode *g = realloc(s->late, cap * sizeof(*g));
+			if (!g)
+				return wch_errf(err, -ENOMEM, "out of memory");
+			s->late = g;
+			s->late_cap = cap;
+		}
+		s->late[s->nlate].path = strdup(e->name);
+		if (!s->late[s->nlate].path)
+			return wch_errf(err, -ENOMEM, "out of memory");
+		s->late[s->nlate++].mode = mode;
+	}
+	if (i < s->nlate)
+		mode |= 0700;
+	if (fchmod(fd, mode) < 0)
+		return wch_err_sys(err, errno, "'%s': cannot set mode", e->name);
+	return 0;
+}
+
+/* Gives the late directories their modes, children before parents (they
+ * were recorded parents first). */
+static int apply_late_modes(struct dir_sink *s, struct wch_err *err)
+{
+	size_t i = s->nlate;
+	int fd;
+
+	while (i-- > 0) {
+		fd = openat(s->rootfd, s->late[i].path,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fchmod(fd, s->late[i].mode) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return wch_err_sys(err, e, "'%s': cannot set mode", s->late[i].path);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
 static int apply_meta(struct dir_sink *s, int pfd, const char *base, int fd,
 		      const struct wch_tar_entry *e, struct wch_err *err)
 {
@@ -263,14 +329,26 @@ static int apply_meta(struct dir_sink *s, int pfd, const char *base, int fd,
 		if (r < 0)
 			return wch_err_sys(err, errno, "'%s': cannot set owner", e->name);
 	}
-	if (e->type != WCH_TAR_SYMLINK && fd >= 0 && fchmod(fd, e->mode & 07777) < 0)
+	if (e->type == WCH_TAR_DIR && !s->apply_owner) {
+		int r = set_dir_mode_later(s, fd, e, err);
+		if (r)
+			return r;
+	} else if (e->type != WCH_TAR_SYMLINK && fd >= 0 && fchmod(fd, e->mode & 07777) < 0) {
 		return wch_err_sys(err, errno, "'%s': cannot set mode", e->name);
+	} else if (fd < 0 && e->type != WCH_TAR_SYMLINK && e->type != WCH_TAR_HARDLINK &&
+		   fchmodat(pfd, base, e->mode & 07777, 0) < 0) {
+		/* A device node or fifo just made by mknodat(), whose mode
+		 * the umask cut. */
+		return wch_err_sys(err, errno, "'%s': cannot set mode", e->name);
+	}
 	for (i = 0; i < e->nxattrs && fd >= 0; i++) {
 		if (fsetxattr(fd, e->xattrs[i].name, e->xattrs[i].value, e->xattrs[i].len, 0) < 0) {
 			/* security.* and trusted.* need privileges; the database
 			 * still records them. */
-			if ((errno == EPERM || errno == ENOTSUP) && !s->apply_owner)
+			if ((errno == EPERM || errno == ENOTSUP) && !s->apply_owner) {
+				s->xattrs_skipped++;
 				continue;
+			}
 			return wch_err_sys(err, errno, "'%s': cannot set xattr '%s'", e->name,
 					   e->xattrs[i].name);
 		}
@@ -360,7 +438,9 @@ static int write_regular(struct dir_sink *s, int pfd, const char *base,
 		return wch_err_sys(err, errno, "'%s': cannot create", e->name);
 	while (left) {
 		size_t want = left < SINK_BUF ? (size_t)left : SINK_BUF;
-		ssize_t got = wch_read(data, s->buf, want, err);
+		ssize_t got = wch_check_interrupt(err);
+		if (!got)
+			got = wch_read(data, s->buf, want, err);
 		if (got < 0) {
 			close(fd);
 			return (int)got;
@@ -442,6 +522,8 @@ static int sink_entry(struct wch_sink *sk, const struct wch_tar_entry *e, struct
 	case WCH_TAR_HARDLINK: {
 		const char *tbase;
 		int keep, tfd;
+
+		sys = 0;
 		if (!e->link || wch_path_check(e->link, NULL))
 			return wch_errf(err, -WCH_E_UNSAFE_PATH,
 					"'%s': unsafe hard link target '%s'", e->name,
@@ -498,8 +580,12 @@ static int sink_commit(struct wch_sink *sk, struct wch_err *err)
 {
 	struct dir_sink *s = (struct dir_sink *)sk;
 	struct stat st;
+	int r;
 
 	forget_cache(s);
+	r = apply_late_modes(s, err);
+	if (r)
+		return r;
 	if (fstatat(s->parentfd, s->outbase, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* Swap atomically, then remove the old tree now at tmpname. */
 		if (renameat2(s->parentfd, s->tmpname, s->parentfd, s->outbase, RENAME_EXCHANGE) <
@@ -531,6 +617,9 @@ static void sink_free(struct wch_sink *sk)
 		wch_remove_tree_at(s->parentfd, s->tmpname);
 	if (s->parentfd >= 0)
 		close(s->parentfd);
+	for (size_t i = 0; i < s->nlate; i++)
+		free(s->late[i].path);
+	free(s->late);
 	free(s->buf);
 	free(s->outdir);
 	free(s->tmpname);
@@ -541,6 +630,19 @@ static void sink_free(struct wch_sink *sk)
 static const struct wch_sink_ops dir_ops = {
     sink_begin, sink_entry, sink_end, sink_commit, sink_free,
 };
+
+/* OUTDIR is replaced by a rename, which a mount point refuses (EBUSY):
+ * better said before the work than after it. */
+static bool is_mount_point(int parentfd, const char *name, const struct stat *st)
+{
+	struct statx sx;
+	struct stat pst;
+
+	if (statx(parentfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	return fstat(parentfd, &pst) == 0 && pst.st_dev != st->st_dev;
+}
 
 int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch_sink_dir_opts *o,
 		     struct wch_err *err)
@@ -595,6 +697,13 @@ int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch
 			r = wch_errf(err, -EEXIST, "'%s' exists and is not a directory", outdir);
 			goto fail;
 		}
+		if (is_mount_point(s->parentfd, s->outbase, &st)) {
+			r = wch_errf(err, -EBUSY,
+				     "'%s' is a mount point: it cannot be replaced atomically "
+				     "(compose into a new folder inside it)",
+				     outdir);
+			goto fail;
+		}
 		fd = openat(s->parentfd, s->outbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		empty = fd >= 0 ? dir_is_empty(fd) : -errno;
 		if (fd >= 0)
@@ -613,7 +722,7 @@ int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch
 		unsigned rnd = (unsigned)getpid() * 2654435761u + (unsigned)tries * 40503u +
 			       (unsigned)time(NULL);
 		free(s->tmpname);
-		if (asprintf(&s->tmpname, ".%s.wch-%08x", s->outbase, rnd) < 0) {
+		if (asprintf(&s->tmpname, ".%.200s.wch-%08x", s->outbase, rnd) < 0) {
 			s->tmpname = NULL;
 			r = wch_errf(err, -ENOMEM, "out of memory");
 			goto fail;
@@ -658,4 +767,9 @@ int wch_sink_dir_rootfd(struct wch_sink *sk)
 unsigned wch_sink_dir_skipped(struct wch_sink *sk)
 {
 	return ((struct dir_sink *)sk)->skipped;
+}
+
+unsigned wch_sink_dir_xattrs_skipped(struct wch_sink *sk)
+{
+	return ((struct dir_sink *)sk)->xattrs_skipped;
 }

@@ -34,7 +34,10 @@ int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch
 /* The root directory fd of the tree being built (for reading back). */
 int wch_sink_dir_rootfd(struct wch_sink *s);
 /* Special files skipped because we lack privileges (counted). */
+/* What a non-root run could not do: special files not created, xattrs
+ * (security.*, trusted.*) not set. Both stay in the database. */
 unsigned wch_sink_dir_skipped(struct wch_sink *s);
+unsigned wch_sink_dir_xattrs_skipped(struct wch_sink *s);
 
 /* Checks a relative entry path: non-empty components, no "." or "..", no
  * leading '/', at most 4095 bytes. Returns 0 or -WCH_E_UNSAFE_PATH. */

@@ -16,6 +16,7 @@
 
 #include "util/buf.h"
 #include "util/io.h"
+#include "util/interrupt.h"
 
 #define HEADER_VALUE_MAX 1024
 
@@ -168,6 +169,9 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
 	x->f->api->easy_getinfo(x->f->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200)
 		return n; /* error pages and 304 bodies are not the file */
+	x->write_error = wch_check_interrupt(x->err);
+	if (x->write_error)
+		return 0;
 	if (x->f->o.max_size && x->got + n > x->f->o.max_size) {
 		x->write_error = wch_errf(x->err, -WCH_E_TOO_BIG, "larger than %llu bytes",
 					  (unsigned long long)x->f->o.max_size);
@@ -224,6 +228,13 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 
 	(void)ultotal;
 	(void)ulnow;
+	/* libcurl calls this about once a second even while nothing arrives,
+	 * so a stalled transfer still ends promptly on SIGINT/SIGTERM. */
+	x->write_error = wch_check_interrupt(x->err);
+	if (x->write_error)
+		return 1;
+	if (!x->f->o.progress)
+		return 0;
 	if (t - x->last_draw < 0.1 && !(dltotal > 0 && dlnow == dltotal))
 		return 0;
 	x->last_draw = t;
@@ -314,11 +325,9 @@ static int setup(struct wch_fetch *f, const char *url, struct curl_slist *hdrs, 
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, x);
-	if (f->o.progress) {
-		SET(CURLOPT_NOPROGRESS, 0L);
-		SET(CURLOPT_XFERINFOFUNCTION, on_progress);
-		SET(CURLOPT_XFERINFODATA, x);
-	}
+	SET(CURLOPT_NOPROGRESS, 0L);
+	SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SET(CURLOPT_XFERINFODATA, x);
 #undef SET
 	return r == CURLE_OK ? 0 : -1;
 }
@@ -413,7 +422,9 @@ int wch_fetch_file(struct wch_fetch *f, const char *url, int dirfd, const char *
 		f->api->easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &code);
 		if (x.drew)
 			fputc('\n', stderr);
-		if (x.write_error < 0) {
+		if (x.write_error == -EINTR) {
+			r = x.write_error; /* "interrupted by ..." says it all */
+		} else if (x.write_error < 0) {
 			r = x.write_error;
 			wch_err_prefix(err, "cannot store %s", shown);
 		} else if (cr != CURLE_OK) {
@@ -444,7 +455,7 @@ int wch_fetch_file(struct wch_fetch *f, const char *url, int dirfd, const char *
 		}
 		wch_atomic_abort(&a);
 		wch_fetch_validators_release(&x.nv);
-		if (!retry || attempt >= f->o.retries)
+		if (!retry || attempt >= f->o.retries || wch_signal_caught())
 			break;
 		usleep((useconds_t)delay * 1000);
 		delay = delay > 30000 ? 60000 : delay * 2;

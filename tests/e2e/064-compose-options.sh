@@ -11,6 +11,12 @@ R=(-k "$KEYS" --cache-dir cache -X "$PWD/repo")
 [ -e nodb/lib/apk ] && fail "--no-db kept lib/apk"
 [ -e nodb/etc/apk ] && fail "--no-db kept etc/apk"
 [ -e nodb/lib/ld-musl-x86_64.so.1 ] || fail "--no-db lost musl"
+# What packages put under those trees goes too (alpine-keys: etc/apk/keys;
+# apk-tools: lib/apk/exec), as the original's rm -rf did.
+"$W" compose "${R[@]}" --no-db -d alpine-keys -d apk-tools nodb2 > /dev/null || fail "--no-db 2"
+[ -e nodb2/etc/apk ] && fail "--no-db kept package files in etc/apk: $(find nodb2/etc/apk)"
+[ -e nodb2/lib/apk ] && fail "--no-db kept package files in lib/apk: $(find nodb2/lib/apk)"
+[ -e nodb2/usr/share/apk/keys ] || fail "--no-db dropped alpine-keys' other files"
 # -v: one line per package with what it wrote, counted here with find.
 "$W" compose "${R[@]}" -v -d zlib verbose > v.txt || fail "-v"
 for nv in musl-1.2.4_git20230717-r4 zlib-1.3.1-r0; do
