@@ -42,4 +42,16 @@ expect_grep "usage: witchery-compose" h.txt
 ./witchery-compose -X "$PWD/repo" -k "$KEYS" -d musl compat > /dev/null 2>&1 \
 	|| fail "witchery-compose"
 [ -e compat/lib/ld-musl-x86_64.so.1 ] || fail "witchery-compose did not install musl"
+./witchery-compose -X "$PWD/repo" -k "$KEYS" -d zlib --force compat > /dev/null 2>&1 \
+	|| fail "witchery-compose --force"
+[ -e compat/lib/libz.so.1 ] || fail "witchery-compose --force did not replace"
+# A mount point cannot be renamed over: refused before any work, untouched.
+if [ "$(id -u)" = 0 ] && mkdir mnt && mount -t tmpfs -o size=16m tmpfs mnt 2>/dev/null; then
+	trap 'umount "$PWD/mnt" 2>/dev/null' EXIT
+	expect_fail "mount point" "$W" compose "${R[@]}" -d musl mnt
+	expect_grep "mount point" err.txt
+	[ -z "$(ls -A mnt)" ] || fail "mount point written to"
+	ls -A | grep -q '^\.mnt\.wch' && fail "temporary tree left beside the mount point"
+	umount mnt
+fi
 exit 0
