@@ -563,10 +563,12 @@ static int end_of_data(struct pr *st, struct wch_err *err)
 	return 0;
 }
 
-/* Names a tar failure by the part it happened in. The tar reader reads on
+/* Names a tar failure by the part it happened in: st->part, as the boundary
+ * callback has already moved on when the failing header (say, the PAX header
+ * of the first file) came from the next member. The tar reader reads on
  * after two zero blocks and fails on the next non-zero one; when that block
- * is the data part, the zero blocks were in the signature or control tar,
- * which apk calls "BAD archive" (§2.1, §12.2). */
+ * is the data part, the zero blocks were in the signature or control tar
+ * (last), which apk calls "BAD archive" (§2.1, §12.2). */
 static int tar_failed(struct pr *st, enum part last, int r, struct wch_err *err)
 {
 	if (st->cb_err.code)
@@ -574,7 +576,7 @@ static int tar_failed(struct pr *st, enum part last, int r, struct wch_err *err)
 	if (last != PART_DATA && err && strcmp(err->msg, TAR_AFTER_END_MSG) == 0)
 		return wch_errf(err, r, "BAD archive: end-of-archive blocks in %s",
 				part_names[last]);
-	return prefixed(err, r, "%s", part_names[last]);
+	return prefixed(err, r, "%s", part_names[st->part]);
 }
 
 /* The input: a stream, or a whole file in memory. */

@@ -39,6 +39,7 @@ struct tar_ext {
 	struct wch_buf path, linkpath, longname;
 	bool has_path, has_linkpath, has_longname;
 	bool has_sha1, has_md5;
+	bool bad_sha1, bad_md5; /* reported with the entry's name */
 	unsigned char sha1[20], md5[16];
 	struct wch_xattr *xattrs;
 	size_t nxattrs;
@@ -77,10 +78,15 @@ static void ext_clear(struct tar_ext *x)
 	memset(x, 0, sizeof(*x));
 }
 
+/* The numeric fields of a header block. */
+struct tar_nums {
+	uint64_t mode, uid, gid, size, mtime, devmajor, devminor;
+};
+
 /* apk's get_octal: octal digits, then only NUL or space to the end of the
  * field; anything else (base-256 included) is a format error. */
 static int parse_octal(const unsigned char *h, size_t off, size_t len, uint64_t *out,
-		       const char *what, struct wch_err *err)
+		       const char *what, const char *kind, struct wch_err *err)
 {
 	const unsigned char *p = h + off, *end = p + len;
 	uint64_t v = 0;
@@ -89,9 +95,44 @@ static int parse_octal(const unsigned char *h, size_t off, size_t len, uint64_t 
 		v = v * 8 + (uint64_t)(*p - '0');
 	for (; p < end; p++)
 		if (*p != 0 && *p != ' ')
-			return wch_errf(err, -WCH_E_FORMAT, "bad octal number in tar %s field",
-					what);
+			return wch_errf(err, -WCH_E_FORMAT, "bad octal number in tar %s field%s",
+					what, kind);
 	*out = v;
+	return 0;
+}
+
+/* apk 2.x parses every numeric field of every header block before it looks
+ * at the type, so a bad uid in a PAX or GNU long-name header fails the
+ * archive just like one in a file's header (§1.2). */
+static int parse_nums(const unsigned char *h, struct tar_nums *n, struct wch_err *err)
+{
+	const char *kind;
+	int r;
+
+	switch (h[OFF_TYPE]) {
+	case 'x':
+		kind = " of a PAX extended header";
+		break;
+	case 'g':
+		kind = " of a PAX global header";
+		break;
+	case 'L':
+		kind = " of a GNU long name header";
+		break;
+	case 'K':
+		kind = " of a GNU long link header";
+		break;
+	default:
+		kind = "";
+	}
+	if ((r = parse_octal(h, F_SIZE, &n->size, "size", kind, err)) < 0 ||
+	    (r = parse_octal(h, F_MODE, &n->mode, "mode", kind, err)) < 0 ||
+	    (r = parse_octal(h, F_UID, &n->uid, "uid", kind, err)) < 0 ||
+	    (r = parse_octal(h, F_GID, &n->gid, "gid", kind, err)) < 0 ||
+	    (r = parse_octal(h, F_MTIME, &n->mtime, "mtime", kind, err)) < 0 ||
+	    (r = parse_octal(h, F_DEVMAJOR, &n->devmajor, "devmajor", kind, err)) < 0 ||
+	    (r = parse_octal(h, F_DEVMINOR, &n->devminor, "devminor", kind, err)) < 0)
+		return r;
 	return 0;
 }
 
@@ -238,15 +279,13 @@ static int pax_record(struct tar_ext *x, const char *key, size_t klen, const cha
 	if (KEY_IS("linkpath"))
 		return set_path(&x->linkpath, &x->has_linkpath, v, vlen, "linkpath", err);
 	if (KEY_IS("APK-TOOLS.checksum.SHA1")) {
-		if (hex_decode(v, vlen, x->sha1, sizeof(x->sha1)))
-			return wch_errf(err, -WCH_E_FORMAT, "bad APK-TOOLS.checksum.SHA1 value");
-		x->has_sha1 = true;
+		x->bad_sha1 = hex_decode(v, vlen, x->sha1, sizeof(x->sha1)) != 0;
+		x->has_sha1 = !x->bad_sha1;
 		return 0;
 	}
 	if (KEY_IS("APK-TOOLS.checksum.MD5")) {
-		if (hex_decode(v, vlen, x->md5, sizeof(x->md5)))
-			return wch_errf(err, -WCH_E_FORMAT, "bad APK-TOOLS.checksum.MD5 value");
-		x->has_md5 = true;
+		x->bad_md5 = hex_decode(v, vlen, x->md5, sizeof(x->md5)) != 0;
+		x->has_md5 = !x->bad_md5;
 		return 0;
 	}
 #undef KEY_IS
@@ -315,12 +354,12 @@ static void legacy_linkname_checksum(const unsigned char *h, struct wch_tar_entr
 }
 
 /* Builds tr->e from the header in tr->hdr and the pending extensions. */
-static int make_entry(struct wch_tar_reader *tr, char type, uint64_t size, struct wch_err *err)
+static int make_entry(struct wch_tar_reader *tr, char type, const struct tar_nums *n,
+		      struct wch_err *err)
 {
 	const unsigned char *h = tr->hdr;
 	struct wch_tar_entry *e = &tr->e;
 	struct tar_ext *x = &tr->ext;
-	uint64_t v = 0;
 	int r = 0;
 
 	wch_buf_reset(&tr->name);
@@ -341,6 +380,10 @@ static int make_entry(struct wch_tar_reader *tr, char type, uint64_t size, struc
 			tr->name.p[--tr->name.len] = 0;
 	if (tr->name.len == 0)
 		return wch_errf(err, -WCH_E_FORMAT, "tar entry with an empty name");
+	/* Found in the PAX header before; only now is the name known. */
+	if (x->bad_sha1 || x->bad_md5)
+		return wch_errf(err, -WCH_E_FORMAT, "'%s': bad APK-TOOLS.checksum.%s value",
+				tr->name.p, x->bad_sha1 ? "SHA1" : "MD5");
 
 	memset(e, 0, sizeof(*e));
 	e->name = tr->name.p;
@@ -354,27 +397,15 @@ static int make_entry(struct wch_tar_reader *tr, char type, uint64_t size, struc
 			return wch_errf(err, -ENOMEM, "out of memory");
 		e->link = tr->link.p;
 	}
-	if ((r = parse_octal(h, F_MODE, &v, "mode", err)) < 0)
-		return r;
-	e->mode = (mode_t)(v & 07777);
-	if ((r = parse_octal(h, F_UID, &v, "uid", err)) < 0)
-		return r;
-	e->uid = (uid_t)v;
-	if ((r = parse_octal(h, F_GID, &v, "gid", err)) < 0)
-		return r;
-	e->gid = (gid_t)v;
-	if ((r = parse_octal(h, F_MTIME, &v, "mtime", err)) < 0)
-		return r;
-	e->mtime = (int64_t)v;
-	if ((r = parse_octal(h, F_DEVMAJOR, &v, "devmajor", err)) < 0)
-		return r;
-	e->devmajor = (unsigned)v;
-	if ((r = parse_octal(h, F_DEVMINOR, &v, "devminor", err)) < 0)
-		return r;
-	e->devminor = (unsigned)v;
+	e->mode = (mode_t)(n->mode & 07777);
+	e->uid = (uid_t)n->uid;
+	e->gid = (gid_t)n->gid;
+	e->mtime = (int64_t)n->mtime;
+	e->devmajor = (unsigned)n->devmajor;
+	e->devminor = (unsigned)n->devminor;
 	memcpy(e->uname, h + 265, 32);
 	memcpy(e->gname, h + 297, 32);
-	e->size = size;
+	e->size = n->size;
 	e->has_sha1 = x->has_sha1;
 	memcpy(e->sha1, x->sha1, sizeof(e->sha1));
 	e->has_md5 = x->has_md5;
@@ -404,7 +435,8 @@ static int read_trailer(struct wch_tar_reader *tr, struct wch_err *err)
 
 static int tar_next(struct wch_tar_reader *tr, struct wch_err *err)
 {
-	uint64_t size = 0;
+	struct tar_nums n = {0}; /* all set by read_numbers; -O3 cannot tell */
+	uint64_t size;
 	ssize_t got;
 	int r;
 
@@ -419,7 +451,8 @@ static int tar_next(struct wch_tar_reader *tr, struct wch_err *err)
 		if ((got = read_block(tr, tr->hdr, err)) < 0)
 			return (int)got;
 		if (got == 0) {
-			if (tr->ext.has_path || tr->ext.has_longname || tr->ext.has_sha1)
+			if (tr->ext.has_path || tr->ext.has_longname || tr->ext.has_sha1 ||
+			    tr->ext.bad_sha1 || tr->ext.bad_md5)
 				return wch_errf(err, -WCH_E_FORMAT,
 						"tar archive ends after an extended header");
 			return 0; /* EOF without end blocks is accepted */
@@ -433,8 +466,9 @@ static int tar_next(struct wch_tar_reader *tr, struct wch_err *err)
 		}
 		if (memcmp(tr->hdr + OFF_MAGIC, "ustar", 5) != 0)
 			return wch_errf(err, -WCH_E_FORMAT, "bad tar header (no ustar magic)");
-		if ((r = parse_octal(tr->hdr, F_SIZE, &size, "size", err)) < 0)
+		if ((r = parse_nums(tr->hdr, &n, err)) < 0)
 			return r;
+		size = n.size;
 		char type = (char)tr->hdr[OFF_TYPE];
 		switch (type) {
 		case 'x': {
@@ -476,7 +510,7 @@ static int tar_next(struct wch_tar_reader *tr, struct wch_err *err)
 		case WCH_TAR_BLOCK:
 		case WCH_TAR_DIR:
 		case WCH_TAR_FIFO:
-			if ((r = make_entry(tr, type, size, err)) < 0)
+			if ((r = make_entry(tr, type, &n, err)) < 0)
 				return r;
 			tr->data_left = size;
 			tr->pad_left = padding(size);

@@ -27,8 +27,9 @@
 #include "util/arena.h"
 #include "util/buf.h"
 
-#define DEFAULT_DESC	"package generated with witchery-buildapk"
-#define DEFAULT_LICENSE "Unspecified"
+#define DEFAULT_DESC	   "package generated with witchery-buildapk"
+#define DEFAULT_LICENSE	   "Unspecified"
+#define RELEASE_DIGITS_MAX 17
 
 enum {
 	OPT_NO_AUTO_DEPS = 256,
@@ -56,7 +57,8 @@ static const struct wch_opt buildapk_opts[] = {
     {"provide", 'P', "NAME[=VER]", 'P', "add a provided name (repeatable)"},
     {"replaces", 0, "PKG", OPT_REPLACES, "packages whose files this one may overwrite"},
     {"origin", 0, "NAME", OPT_ORIGIN, "origin (source package) name (default: NAME)"},
-    {"trigger", 0, "GLOB", OPT_TRIGGER, "directory glob that runs .trigger (repeatable)"},
+    {"trigger", 0, "GLOB", OPT_TRIGGER,
+     "directory glob that runs .trigger (repeatable; '/a:/b' adds two)"},
     {"install", 0, "SCRIPTDIR", OPT_INSTALL,
      "take .pre-install, .post-install, ... .trigger from SCRIPTDIR"},
     {"no-auto-deps", 0, NULL, OPT_NO_AUTO_DEPS, "do not trace so:/cmd:/pc: dependencies"},
@@ -168,7 +170,7 @@ static int run_build(struct build *b)
 	struct wch_buf ver = WCH_BUF_INIT, out = WCH_BUF_INIT, defver = WCH_BUF_INIT;
 	struct wch_err err;
 	struct wch_pkg p;
-	char *keypath = NULL;
+	char *keypath = NULL, *packager = NULL;
 	int outfd = -1, rc = WCH_EXIT_FAIL, r;
 
 	wch_err_init(&err);
@@ -192,6 +194,13 @@ static int run_build(struct build *b)
 	}
 	if (b->rel && (!*b->rel || strspn(b->rel, "0123456789") != strlen(b->rel))) {
 		r = wch_errf(&err, -WCH_E_USAGE, "invalid release '%s': expected a number", b->rel);
+		goto out;
+	}
+	/* apk-format §8.2: apk reads a run of 18 or more digits as invalid. */
+	if (b->rel && strlen(b->rel) > RELEASE_DIGITS_MAX) {
+		r = wch_errf(&err, -WCH_E_USAGE,
+			     "invalid release '%s': too large (apk reads at most %d digits)",
+			     b->rel, RELEASE_DIGITS_MAX);
 		goto out;
 	}
 	if (wch_buf_addf(&ver, "%s-r%s", b->ver, b->rel ? b->rel : "0") < 0)
@@ -233,7 +242,11 @@ static int run_build(struct build *b)
 	p.license = b->license ? b->license : DEFAULT_LICENSE;
 	p.maintainer = b->maintainer;
 	p.origin = b->origin;
-	p.packager = getenv("PACKAGER") && *getenv("PACKAGER") ? getenv("PACKAGER") : "Unknown";
+	/* abuild: ${PACKAGER:-Unknown}, PACKAGER read like abuild.conf's. */
+	packager = wch_abuild_conf_get("PACKAGER", NULL);
+	if (!packager && !(packager = strdup("")))
+		goto oom;
+	p.packager = *packager ? packager : "Unknown";
 	p.depends = b->depends;
 	p.provides = b->provides;
 	p.replaces = b->replaces;
@@ -277,6 +290,7 @@ out:
 		close(outfd);
 	wch_privkey_release(&key);
 	free(keypath);
+	free(packager);
 	wch_buf_release(&ver);
 	wch_buf_release(&out);
 	wch_buf_release(&defver);
@@ -293,6 +307,35 @@ static int add_trigger(struct build *b, const char *glob)
 	nv[b->ntriggers++] = glob;
 	b->triggers = nv;
 	return 0;
+}
+
+/* --trigger takes one glob or abuild's colon list ($pkgname.trigger=/a:/b).
+ * apk splits `triggers` at spaces (§4.2), so a glob with whitespace would
+ * silently become two; control characters would break the .PKGINFO line. */
+static int add_triggers(struct build *b, const char *arg, struct wch_err *err)
+{
+	const char *p = arg, *end;
+	char *glob;
+	size_t i, n;
+
+	for (;;) {
+		end = strchr(p, ':');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || p[0] != '/')
+			return wch_errf(err, -WCH_E_USAGE,
+					"trigger glob '%.*s' must be an absolute path", (int)n, p);
+		for (i = 0; i < n; i++)
+			if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f)
+				return wch_errf(err, -WCH_E_USAGE,
+						"trigger glob '%.*s' contains whitespace or a "
+						"control character (apk splits triggers at spaces)",
+						(int)n, p);
+		if (!(glob = wch_arena_strndup(&b->arena, p, n)) || add_trigger(b, glob) < 0)
+			return wch_errf(err, -ENOMEM, "out of memory");
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
 }
 
 /* The options both interfaces share, with the original tool's letters. */
@@ -372,15 +415,7 @@ int cmd_buildapk(int argc, char **argv)
 			b.origin = op.optarg;
 			break;
 		case OPT_TRIGGER:
-			if (op.optarg[0] != '/') {
-				r = wch_errf(&err, -WCH_E_USAGE,
-					     "trigger glob '%s' must be an absolute path",
-					     op.optarg);
-				break;
-			}
-			r = add_trigger(&b, op.optarg);
-			if (r < 0)
-				wch_errf(&err, r, "out of memory");
+			r = add_triggers(&b, op.optarg, &err);
 			break;
 		case OPT_INSTALL:
 			b.scripts = op.optarg;

@@ -54,9 +54,10 @@ static const struct wch_cmd_help help = {
     "Creates an RSA key pair for signing packages and indexes, like\n"
     "'abuild-keygen -n': DIR/ID-HEX.rsa (private, PKCS#8 PEM, mode 0600) and\n"
     "DIR/ID-HEX.rsa.pub (public, mode 0644), where HEX is the current Unix time\n"
-    "in hex and ID the e-mail in $PACKAGER (\"Name <email>\"), else\n"
-    "'git config user.email', else $USER. Copy the .pub file to /etc/apk/keys\n"
-    "of the systems that should trust it. Existing files are never overwritten.\n"
+    "in hex and ID the e-mail in PACKAGER (\"Name <email>\"; environment, else\n"
+    "abuild.conf), else 'git config user.email', else $USER. Copy the .pub file\n"
+    "to /etc/apk/keys of the systems that should trust it. Existing files are\n"
+    "never overwritten.\n"
     "Prints the paths of the files written, one per line.",
     opts,
 };
@@ -80,17 +81,22 @@ static bool email_ok(const char *s)
 	return s && strchr(s, '@') && id_ok(s);
 }
 
-/* The e-mail inside "Name <email>" (abuild: ${PACKAGER##*<} then %%>*). */
+/* The e-mail inside "Name <email>" (abuild: ${PACKAGER##*<} then %%>*),
+ * PACKAGER taken from the environment or abuild.conf as abuild does. */
 static char *packager_email(void)
 {
-	const char *p = getenv("PACKAGER"), *lt, *gt;
+	char *p = wch_abuild_conf_get("PACKAGER", NULL), *lt, *gt, *email;
 
-	if (!p || !*p)
+	if (!p || !*p) {
+		free(p);
 		return NULL;
+	}
 	lt = strrchr(p, '<');
 	lt = lt ? lt + 1 : p;
 	gt = strchr(lt, '>');
-	return strndup(lt, gt ? (size_t)(gt - lt) : strlen(lt));
+	email = strndup(lt, gt ? (size_t)(gt - lt) : strlen(lt));
+	free(p);
+	return email;
 }
 
 static char *git_email(void)
@@ -305,14 +311,19 @@ int cmd_keygen(int argc, char **argv)
 		rc = wch_report(&err);
 		goto out;
 	}
-	printf("%s\n%s.pub\n", priv.p, priv.p);
-	if (append) {
-		if (append_conf(conf.p, priv.p, &err)) {
-			rc = wch_report(&err);
-			goto out;
-		}
-		printf("%s\n", conf.p);
+	if (append && append_conf(conf.p, priv.p, &err)) {
+		/* Nothing points at the new pair: take it back, so a retry does
+		 * not leave unused keys behind. */
+		unlink(priv.p);
+		if (wch_buf_addstr(&priv, ".pub") == 0)
+			unlink(priv.p);
+		rc = wch_report(&err);
+		goto out;
 	}
+	/* Only now that everything is in place. */
+	printf("%s\n%s.pub\n", priv.p, priv.p);
+	if (append)
+		printf("%s\n", conf.p);
 	rc = wch_finish_stdout();
 out:
 	wch_opt_release(&op);

@@ -85,4 +85,11 @@ int wch_keygen_rsa(const char *priv_path, unsigned bits, struct wch_err *err);
  * Returns a malloc'ed path, or NULL with -WCH_E_NOT_FOUND in err. */
 char *wch_default_privkey(struct wch_err *err);
 
+/* A setting (e.g. "PACKAGER") the way abuild's readconfig finds it: the
+ * environment variable if set (even to ""), else the last VAR= line of the
+ * first user abuild.conf (same files as above) that has one, else of
+ * $ABUILD_CONF or /etc/abuild.conf. Returns a malloc'ed value, or NULL
+ * with -WCH_E_NOT_FOUND (or -ENOMEM) in err. */
+char *wch_abuild_conf_get(const char *var, struct wch_err *err);
+
 #endif

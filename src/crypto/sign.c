@@ -340,11 +340,11 @@ static int parse_shell_word(const char *s, const char *end, struct wch_buf *out)
 	return r;
 }
 
-/* The value of the last PACKAGER_PRIVKEY= line in an abuild.conf, or NULL
- * (also for a missing or unreadable file: abuild would skip it too). */
-static char *conf_privkey(const char *path)
+/* The value of the last VAR= line in an abuild.conf, or NULL (also for a
+ * missing or unreadable file: abuild would skip it too). */
+static char *conf_value(const char *path, const char *var)
 {
-	static const char key[] = "PACKAGER_PRIVKEY=";
+	size_t vlen = strlen(var);
 	struct wch_buf conf = WCH_BUF_INIT, val = WCH_BUF_INIT;
 	char *found = NULL;
 	const char *line, *end;
@@ -361,11 +361,11 @@ static char *conf_privkey(const char *path)
 		    (line[6] == ' ' || line[6] == '\t'))
 			for (line += 7; line < end && (*line == ' ' || *line == '\t');)
 				line++;
-		if ((size_t)(end - line) < sizeof(key) - 1 ||
-		    strncmp(line, key, sizeof(key) - 1) != 0)
+		if ((size_t)(end - line) <= vlen || strncmp(line, var, vlen) != 0 ||
+		    line[vlen] != '=')
 			continue;
 		wch_buf_reset(&val);
-		if (parse_shell_word(line + sizeof(key) - 1, end, &val) || !val.len)
+		if (parse_shell_word(line + vlen + 1, end, &val) || !val.len)
 			continue;
 		free(found);
 		found = strdup(val.p);
@@ -376,21 +376,16 @@ out:
 	return found;
 }
 
-char *wch_default_privkey(struct wch_err *err)
+/* VAR from the first user abuild.conf that sets it: $ABUILD_USERDIR/,
+ * ${XDG_CONFIG_HOME:-~/.config}/abuild/, ~/.abuild/; NULL if none does. */
+static char *user_conf_value(const char *var)
 {
-	const char *env = getenv("PACKAGER_PRIVKEY");
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
 	const char *userdir = getenv("ABUILD_USERDIR");
 	struct wch_buf path = WCH_BUF_INIT;
 	char *found = NULL;
 	int i;
 
-	if (env && *env) {
-		found = strdup(env);
-		if (!found)
-			wch_errf(err, -ENOMEM, "out of memory");
-		return found;
-	}
 	for (i = 0; i < 3 && !found; i++) {
 		wch_buf_reset(&path);
 		if (i == 0 && userdir && *userdir)
@@ -402,9 +397,44 @@ char *wch_default_privkey(struct wch_err *err)
 		else if (i == 2 && home && *home)
 			wch_buf_addf(&path, "%s/.abuild/abuild.conf", home);
 		if (path.len)
-			found = conf_privkey(path.p);
+			found = conf_value(path.p, var);
 	}
 	wch_buf_release(&path);
+	return found;
+}
+
+char *wch_abuild_conf_get(const char *var, struct wch_err *err)
+{
+	const char *env = getenv(var), *sys = getenv("ABUILD_CONF");
+	char *found;
+
+	/* abuild's readconfig: a variable set in the environment (even to
+	 * "") wins over both files; the user's file is read after (so over)
+	 * the system one. */
+	if (env)
+		found = strdup(env);
+	else if (!(found = user_conf_value(var)))
+		found = conf_value(sys && *sys ? sys : "/etc/abuild.conf", var);
+	if (!found && env)
+		wch_errf(err, -ENOMEM, "out of memory");
+	else if (!found)
+		wch_errf(err, -WCH_E_NOT_FOUND, "%s is not set in the environment or abuild.conf",
+			 var);
+	return found;
+}
+
+char *wch_default_privkey(struct wch_err *err)
+{
+	const char *env = getenv("PACKAGER_PRIVKEY");
+	char *found;
+
+	if (env && *env) {
+		found = strdup(env);
+		if (!found)
+			wch_errf(err, -ENOMEM, "out of memory");
+		return found;
+	}
+	found = user_conf_value("PACKAGER_PRIVKEY");
 	if (!found)
 		wch_errf(err, -WCH_E_NOT_FOUND,
 			 "no signing key: PACKAGER_PRIVKEY is not set in the environment or "

@@ -2,12 +2,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* wch_atomic_open's temporary name is "." + name part + ".tmp.%08x". */
+#define TMP_BASE_MAX (NAME_MAX - 14)
 
 int wch_read_full(const struct wch_reader *r, void *buf, size_t n, struct wch_err *err)
 {
@@ -164,7 +168,7 @@ int wch_atomic_open(struct wch_atomic *a, int dirfd, const char *name, mode_t mo
 		    struct wch_err *err)
 {
 	const char *base = strrchr(name, '/');
-	size_t dirlen = base ? (size_t)(base - name + 1) : 0;
+	size_t dirlen = base ? (size_t)(base - name + 1) : 0, baselen;
 	int tries;
 
 	a->dirfd = dirfd;
@@ -174,12 +178,18 @@ int wch_atomic_open(struct wch_atomic *a, int dirfd, const char *name, mode_t mo
 	if (!a->name)
 		return wch_errf(err, -ENOMEM, "out of memory");
 	base = base ? base + 1 : name;
+	/* ".<name>.tmp.XXXXXXXX" must stay a valid name when name itself is
+	 * close to NAME_MAX: keep only as much of it as fits. */
+	baselen = strlen(base);
+	if (baselen > TMP_BASE_MAX)
+		baselen = TMP_BASE_MAX;
 	for (tries = 0; tries < 100; tries++) {
 		unsigned int rnd;
 		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 			rnd = (unsigned int)getpid() * 2654435761u + (unsigned int)tries;
 		free(a->tmp);
-		if (asprintf(&a->tmp, "%.*s.%s.tmp.%08x", (int)dirlen, name, base, rnd) < 0) {
+		if (asprintf(&a->tmp, "%.*s.%.*s.tmp.%08x", (int)dirlen, name, (int)baselen, base,
+			     rnd) < 0) {
 			a->tmp = NULL;
 			wch_atomic_abort(a);
 			return wch_errf(err, -ENOMEM, "out of memory");

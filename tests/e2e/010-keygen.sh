@@ -108,6 +108,32 @@ HOME=$PWD/h2 "$W" keygen --dir elsewhere -a --name dirkey -b 1024 >out.txt 2>err
 HOME=$PWD/h2 PACKAGER_PRIVKEY= "$W" buildapk -n found -v 1 tree pk >/dev/null 2>err.txt ||
 	fail "buildapk did not find the --dir -a key: $(cat err.txt)"
 
+# The default name takes PACKAGER the way abuild reads it: the environment,
+# else the user's abuild.conf, else the system one ($ABUILD_CONF).
+mkdir -p h3/.abuild
+printf 'PACKAGER="Conf Person <conf@example.org>"\n' >h3/.abuild/abuild.conf
+printf 'PACKAGER="Sys Person <sys@example.org>"\n' >sys.conf
+# keyname ENV...: the name of the key keygen makes with ENV.
+keyname() {
+	rm -rf kc
+	env -u PACKAGER -u ABUILD_USERDIR -u XDG_CONFIG_HOME ABUILD_CONF="$PWD/sys.conf" \
+		USER=someone "$@" "$W" keygen --dir kc -b 1024 >out.txt 2>err.txt ||
+		{ cat err.txt; fail "keygen with $*"; }
+	basename "$(sed -n 1p out.txt)" | sed 's/-[0-9a-f]*\.rsa$//'
+}
+[ "$(keyname HOME="$PWD/h3")" = conf@example.org ] || fail "PACKAGER from abuild.conf"
+[ "$(keyname HOME="$PWD/h3" PACKAGER="E <env@example.org>")" = env@example.org ] ||
+	fail "\$PACKAGER does not win over abuild.conf"
+[ "$(keyname HOME="$PWD/h2")" = sys@example.org ] || fail "PACKAGER from \$ABUILD_CONF"
+
+# -a that cannot write abuild.conf takes the new pair back and prints nothing.
+mkdir -p h6/.abuild/abuild.conf
+HOME=$PWD/h6 "$W" keygen -a -b 1024 >out.txt 2>err.txt && fail "keygen -a: conf is a dir"
+one_error "keygen -a, conf is a dir"
+expect_grep "abuild.conf" err.txt
+[ -s out.txt ] && fail "keygen -a printed paths after failing: $(cat out.txt)"
+[ "$(ls -A h6/.abuild)" = abuild.conf ] || fail "keygen -a left files: $(ls -A h6/.abuild)"
+
 # Never overwrite. The name has one-second resolution, so a second key in
 # the same second would collide: witchery refuses instead of replacing or
 # renaming. Occupy the names of the next seconds to make that certain.

@@ -134,6 +134,75 @@ verify_bad unsigned-ctrl-eof "BAD archive: end-of-archive blocks in control part
 	--allow-untrusted -k "$KEYS"
 verify_bad sig-eof "BAD archive: end-of-archive blocks in signature part" -k "$KEYS"
 
+# mkbad.py OUT HOW: an unsigned package (files a, b; PAX headers as abuild
+# writes them) with one header field spoiled. apk rejects each ("package
+# file format error"): it parses every numeric field of every header, PAX
+# and GNU long-name headers included (§1.2).
+cat > mkbad.py <<'EOF'
+import gzip, hashlib, io, sys, tarfile
+out, how = sys.argv[1], sys.argv[2]
+
+def tar(members, fmt, cut):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=fmt) as t:
+        for ti, data in members:
+            t.addfile(ti, io.BytesIO(data))
+    raw = buf.getvalue()
+    while cut and raw.endswith(b'\0' * 512):
+        raw = raw[:-512]
+    return bytearray(raw)
+
+def spoil(raw, off, field):
+    # field at off in the first header block, with a recomputed checksum
+    raw[off:off + len(field)] = field
+    raw[148:156] = b'        '
+    raw[148:156] = b'%06o\0 ' % sum(raw[:512])
+
+members = []
+for name in ['a', 'b' * (120 if how == 'long-mtime' else 1)]:
+    data = name[0].encode() + b'\n'
+    ti = tarfile.TarInfo(name)
+    ti.size, ti.mode, ti.mtime = len(data), 0o644, 1700000000
+    ti.pax_headers = {'APK-TOOLS.checksum.SHA1': hashlib.sha1(data).hexdigest()}
+    members.append((ti, data))
+if how == 'sha1-first':
+    members[0][0].pax_headers['APK-TOOLS.checksum.SHA1'] = ''
+if how == 'sha1-later':
+    members[1][0].pax_headers['APK-TOOLS.checksum.SHA1'] = 'xyz'
+if how == 'long-mtime':
+    # GNU tar carries no checksum records: the long name goes first
+    data = tar(members[1:], tarfile.GNU_FORMAT, False)
+    assert data[156] == ord('L')
+    spoil(data, 136, b'0000z000000\0')
+else:
+    data = tar(members, tarfile.PAX_FORMAT, False)
+    assert data[156] == ord('x')
+    if how == 'pax-uid':
+        spoil(data, 108, b'00000z0\0')
+    elif how == 'pax-size':
+        spoil(data, 124, b'0000000012x\0')
+data_gz = gzip.compress(bytes(data), 9, mtime=0)
+pkginfo = ('pkgname = bad\npkgver = 1-r0\narch = noarch\nsize = 4\ndatahash = %s\n'
+           % hashlib.sha256(data_gz).hexdigest()).encode()
+ti = tarfile.TarInfo('.PKGINFO')
+ti.size, ti.mtime = len(pkginfo), 1700000000
+ctrl = tar([(ti, pkginfo)], tarfile.PAX_FORMAT, True)
+open(out, 'wb').write(gzip.compress(bytes(ctrl), 9, mtime=0) + data_gz)
+EOF
+for how in good pax-uid pax-size long-mtime sha1-first sha1-later; do
+	python3 mkbad.py "$how.apk" "$how" || fail "mkbad.py $how"
+done
+"$W" verify --allow-untrusted good.apk > out.txt || fail "good.apk: $(cat out.txt)"
+verify_bad pax-uid "data part: bad octal number in tar uid field of a PAX extended header$" \
+	--allow-untrusted
+verify_bad pax-size "data part: bad octal number in tar size field of a PAX extended header$" \
+	--allow-untrusted
+verify_bad long-mtime "data part: bad octal number in tar mtime field of a GNU long name header$" \
+	--allow-untrusted
+# a bad checksum record names the data part and the file it belongs to
+verify_bad sha1-first "data part: 'a': bad APK-TOOLS.checksum.SHA1 value$" --allow-untrusted
+verify_bad sha1-later "data part: 'b': bad APK-TOOLS.checksum.SHA1 value$" --allow-untrusted
+
 # several files: each gets its line, the exit status says "some failed"
 "$W" verify -k "$KEYS" "$PKG" ctrl-header.apk unsigned.apk > out.txt 2> err.txt &&
 	fail "mixed batch accepted"

@@ -40,6 +40,19 @@ B -n "a b" -v 1 tree out 2>/dev/null; [ $? = 2 ] || fail "invalid -n: exit code 
 bad "release inside -v" B -n x -v 1.0-r1 tree out
 expect_grep "give the release with -r" err.txt
 bad "empty release" B -n x -v 1.0 -r "" tree out
+# apk reads a run of 18 or more digits as an invalid version (§8.2)
+bad "huge release" B -n x -v 1.0 -r 99999999999999999999 tree out
+expect_grep "^witchery: invalid release '99999999999999999999': too large" err.txt
+B -n x -v 1 -r 000000000000000001 tree out 2>/dev/null; [ $? = 2 ] || fail "18-digit -r: exit"
+# Trigger globs: apk splits them at spaces, abuild's lists at colons (§4.2).
+for t in "/a b" "$(printf '/a\tb')" "$(printf '/a\nb')" "/a:/b c" "/ok:rel" "rel" "/a:" "/a::/b"; do
+	bad "trigger '$t'" B -n x -v 1 --trigger "$t" tree out
+	B -n x -v 1 --trigger "$t" tree out 2>/dev/null; [ $? = 2 ] || fail "trigger '$t': exit"
+done
+B -n x -v 1 --trigger "/a b" tree out 2> err.txt
+expect_grep "^witchery: trigger glob '/a b' contains whitespace" err.txt
+B -n x -v 1 --trigger "/ok:rel" tree out 2> err.txt
+expect_grep "^witchery: trigger glob 'rel' must be an absolute path" err.txt
 bad "missing key" "$W" buildapk -n x -v 1 -k no-such.rsa tree out
 expect_grep "no-such.rsa" err.txt
 printf 'not a key\n' > junk.rsa

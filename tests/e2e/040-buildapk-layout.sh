@@ -166,4 +166,42 @@ if has_cmd verify; then
 	"$W" verify --keys-dir "$PWD/keys" "$apk" out256/app-1.2.3-r4.apk > v.txt 2>&1 ||
 		{ cat v.txt; fail "witchery verify"; }
 fi
+# PACKAGER is read like abuild's readconfig does: the environment, else the
+# user's abuild.conf, else the system one ($ABUILD_CONF, /etc/abuild.conf).
+mkdir -p h/.abuild pk small && printf 'x\n' > small/f
+printf 'PACKAGER="Conf Person <c@p>"\nPACKAGER_PRIVKEY="%s/key.rsa"\n' "$PWD" \
+	> h/.abuild/abuild.conf
+printf 'PACKAGER="System Person <s@p>"\n' > sys.conf
+# packager_of ENV...: the packager line buildapk writes with ENV.
+packager_of() {
+	rm -f pk/*
+	env -u PACKAGER -u PACKAGER_PRIVKEY -u ABUILD_USERDIR -u XDG_CONFIG_HOME \
+		ABUILD_CONF="$PWD/sys.conf" "$@" "$W" buildapk -n p -v 1 small pk > /dev/null ||
+		fail "buildapk with $*"
+	tar -xzOf pk/p-1-r0.apk .PKGINFO 2>/dev/null | sed -n 's/^packager = //p'
+}
+[ "$(packager_of HOME="$PWD/h")" = "Conf Person <c@p>" ] || fail "PACKAGER from abuild.conf"
+[ "$(packager_of HOME="$PWD/h" PACKAGER="Env <e@p>")" = "Env <e@p>" ] ||
+	fail "\$PACKAGER does not win over abuild.conf"
+printf 'PACKAGER_PRIVKEY="%s/key.rsa"\n' "$PWD" > h/.abuild/abuild.conf
+[ "$(packager_of HOME="$PWD/h")" = "System Person <s@p>" ] || fail "PACKAGER from \$ABUILD_CONF"
+rm sys.conf
+[ "$(packager_of HOME="$PWD/h")" = "Unknown" ] || fail "no PACKAGER is not 'Unknown'"
+
+# --trigger takes abuild's colon list ($pkgname.trigger=/a:/b): one glob each.
+printf '#!/bin/sh\n' > scripts/.trigger
+rm -f pk/*
+"$W" buildapk -n p -v 1 -k key.rsa --install scripts --trigger '/usr/share/a/*:/opt/b' \
+	--trigger /c small pk > /dev/null 2>&1 || fail "buildapk --trigger list"
+tar -xzOf pk/p-1-r0.apk .PKGINFO 2>/dev/null > trig.txt
+[ "$(pkginfo_get trig.txt triggers)" = "/usr/share/a/* /opt/b /c" ] ||
+	fail "triggers: $(pkginfo_get trig.txt triggers)"
+
+# A file name up to NAME_MAX works: the temporary name next to it fits too.
+long=$(printf 'n%.0s' $(seq 246))   # + '-1-r0.apk' = 255 bytes
+"$W" buildapk -n "$long" -v 1 -k key.rsa small pk > /dev/null 2> err.txt ||
+	fail "255-byte output name: $(cat err.txt)"
+[ "$(ls pk | grep -c "^$long-1-r0.apk\$")" = 1 ] || fail "long name: $(ls -a pk)"
+[ "$(ls -A pk | wc -l)" = 2 ] || fail "temporary files left: $(ls -A pk)"
+tar -tzf "pk/$long-1-r0.apk" > /dev/null 2>&1 || fail "long-named package unreadable"
 exit 0

@@ -888,8 +888,44 @@ static void t_default_privkey(void)
 	unsetenv("XDG_CONFIG_HOME");
 }
 
+/* abuild's readconfig: environment (even ""), user abuild.conf, system one. */
+static void t_abuild_conf_get(void)
+{
+	struct wch_err err;
+	char home[4200], d[4300];
+	char *v;
+
+	snprintf(home, sizeof(home), "%s/confhome", wt_tmpdir());
+	WT_OK(mkdir(home, 0700));
+	setenv("HOME", home, 1);
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("ABUILD_USERDIR");
+	unsetenv("PACKAGER");
+	snprintf(d, sizeof(d), "%s/sys", home);
+	write_conf(d, "PACKAGER=\"Sys <s@p>\"\nJOBS=2\n");
+	snprintf(d, sizeof(d), "%s/sys/abuild.conf", home);
+	setenv("ABUILD_CONF", d, 1);
+	v = wch_abuild_conf_get("PACKAGER", &err);
+	WT_STREQ(v, "Sys <s@p>");
+	free(v);
+	snprintf(d, sizeof(d), "%s/.abuild", home);
+	write_conf(d, "PACKAGER_X=no\nexport PACKAGER='Me <me@p>'\n");
+	v = wch_abuild_conf_get("PACKAGER", &err);
+	WT_STREQ(v, "Me <me@p>");
+	free(v);
+	setenv("PACKAGER", "", 1);
+	v = wch_abuild_conf_get("PACKAGER", &err);
+	WT_STREQ(v, "");
+	free(v);
+	unsetenv("PACKAGER");
+	WT_TRUE(wch_abuild_conf_get("NO_SUCH", &err) == NULL);
+	WT_EQ(err.code, -WCH_E_NOT_FOUND);
+	WT_TRUE(strstr(err.msg, "NO_SUCH") != NULL);
+	unsetenv("ABUILD_CONF");
+}
+
 WT_MAIN(WT(t_digest_vectors), WT(t_hash_reuse), WT(t_hash_file_vs_sha256sum), WT(t_hash_writer),
 	WT(t_hex), WT(t_base64), WT(t_checksum_parse), WT(t_keyring_fixture_dir),
 	WT(t_real_packages), WT(t_real_package_wrong_key), WT(t_keygen_sign_verify),
 	WT(t_openssl_cross_check), WT(t_keyring_skips_junk), WT(t_privkey_load_errors),
-	WT(t_default_privkey))
+	WT(t_default_privkey), WT(t_abuild_conf_get))
