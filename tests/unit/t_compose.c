@@ -112,6 +112,7 @@ static void t_alpine_base_db_reads_back(void)
 	o.ndeps = 1;
 	WT_OK(wch_sink_dir_new(&sink, out, NULL, &err));
 	WT_OK(wch_compose_run(&o, sink, &st, &problems, &err));
+	wch_compose_stats_release(&st);
 	sink->ops->free(sink);
 	WT_EQ(st.npkgs, 25);
 
@@ -171,6 +172,7 @@ static void t_unsatisfiable_leaves_nothing(void)
 	o.ndeps = 1;
 	WT_OK(wch_sink_dir_new(&sink, out, NULL, &err));
 	WT_EQ(wch_compose_run(&o, sink, &st, &problems, &err), -WCH_E_UNSATISFIABLE);
+	wch_compose_stats_release(&st);
 	WT_TRUE(strstr(err.msg, "musl") != NULL);
 	sink->ops->free(sink);
 	WT_TRUE(stat(out, &sb) < 0);
@@ -238,6 +240,7 @@ static void t_swapped_local_file_refused(void)
 	o.ndeps = 1;
 	WT_OK(wch_sink_dir_new(&sink, out, NULL, &err));
 	WT_EQ(wch_compose_run(&o, sink, &st, &problems, &err), -WCH_E_INTEGRITY);
+	wch_compose_stats_release(&st);
 	WT_TRUE(strstr(err.msg, "musl") != NULL && strstr(err.msg, "identity") != NULL);
 	sink->ops->free(sink);
 	WT_TRUE(stat(out, &sb) < 0);
