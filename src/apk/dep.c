@@ -127,6 +127,18 @@ int wch_dep_parse(struct wch_arena *a, struct wch_view tok, struct wch_dep *out,
 	return 0;
 }
 
+int wch_dep_parse_world(struct wch_arena *a, const char *arg, struct wch_dep *out,
+			struct wch_err *err)
+{
+	struct wch_view tok = wch_view_str(arg);
+	size_t i;
+
+	for (i = 0; i < tok.n; i++)
+		if ((unsigned char)tok.p[i] <= ' ' || tok.p[i] == 0x7f)
+			return bad_token(err, tok, "white space or control character");
+	return wch_dep_parse(a, tok, out, err);
+}
+
 int wch_dep_parse_inplace(char *tok, size_t n, struct wch_dep *out, struct wch_err *err)
 {
 	struct dep_parts d;

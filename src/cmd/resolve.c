@@ -103,7 +103,7 @@ static int run(struct wch_repo_opts *ro, char **args, int nargs, bool verbose)
 		if (is_local_apk(args[i]))
 			r = add_local(&rs, args[i], &world.v[world.n], &e);
 		else
-			r = wch_dep_parse(&rs.arena, wch_view_str(args[i]), &world.v[world.n], &e);
+			r = wch_dep_parse_world(&rs.arena, args[i], &world.v[world.n], &e);
 		if (r < 0)
 			goto fail;
 	}

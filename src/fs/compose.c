@@ -110,6 +110,15 @@ static int build_world(struct compose *c, struct wch_deps *world, struct wch_err
 	for (i = 0; i < c->o->ndeps; i++) {
 		struct wch_deps part;
 		size_t j;
+		const char *ctl = c->o->deps[i];
+		while (*ctl && ((unsigned char)*ctl >= ' ' && *ctl != 0x7f))
+			ctl++;
+		/* Spaces separate dependencies in -d; tabs and other control
+		 * characters are never part of one. */
+		if (*ctl)
+			return wch_errf(err, -WCH_E_FORMAT,
+					"invalid dependency '%s': control character",
+					c->o->deps[i]);
 		r = wch_deps_parse(&c->arena, wch_view_str(c->o->deps[i]), &part, err);
 		if (r)
 			return wch_err_prefix(err, "dependency '%s'", c->o->deps[i]);

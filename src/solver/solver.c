@@ -263,7 +263,13 @@ static bool candidate_ok(const struct sv_name *n, const struct sv_prov *pv)
 	return SV_OCCUPIES(pv) || pv->p->pkg->provider_priority > 0 || pv->p->name->required;
 }
 
-/* Is a better than b as the provider of n? */
+/* Is a better than b as the provider of n? apk 2.14's compare_providers
+ * for a fresh root (apk-format §9.2): a preferred repository tag, then the
+ * higher version of the requested name itself (a package's own version,
+ * or what it provides: a real name has no precedence over a provider),
+ * then, between versions of one package, the higher one, then the higher
+ * provider_priority, then the lower repository, then index order (apk
+ * keeps the first of equals). */
 static bool better(const struct sv_name *n, const struct sv_prov *a, const struct sv_prov *b)
 {
 	const struct wch_pkg *pa = a->p->pkg, *pb = b->p->pkg;
@@ -273,23 +279,21 @@ static bool better(const struct sv_name *n, const struct sv_prov *a, const struc
 
 	if (prefa != prefb)
 		return prefa;
-	if (a->real != b->real)
-		return a->real;
-	if (!a->real && pa->provider_priority != pb->provider_priority)
-		return pa->provider_priority > pb->provider_priority;
-	if (!a->version != !b->version)
-		return a->version != NULL;
-	if (a->version) {
+	/* An unversioned provides does not compare with a version (apk's
+	 * compare of a null version answers "unordered"): the later rules
+	 * decide, so a provider_priority can beat a versioned provider. */
+	if (a->version && b->version) {
 		c = wch_version_compare(a->version, b->version);
 		if (c != WCH_VER_EQUAL)
 			return c == WCH_VER_GREATER;
 	}
-	c = strcmp(pa->name, pb->name);
-	if (c)
-		return c < 0;
-	c = wch_version_compare(pa->version, pb->version);
-	if (c != WCH_VER_EQUAL)
-		return c == WCH_VER_GREATER;
+	if (!strcmp(pa->name, pb->name)) {
+		c = wch_version_compare(pa->version, pb->version);
+		if (c != WCH_VER_EQUAL)
+			return c == WCH_VER_GREATER;
+	}
+	if (pa->provider_priority != pb->provider_priority)
+		return pa->provider_priority > pb->provider_priority;
 	if (pa->repo != pb->repo)
 		return pa->repo < pb->repo;
 	return a->p < b->p; /* avail order */
@@ -770,8 +774,50 @@ static int resolve(struct sv *s, struct sv_name *n)
 	return select_pkg(s, best->p, n);
 }
 
+/* apk's "take it now" test (§9.1): n is required, exactly one provider
+ * can still be chosen, and every package depending on n is decided. */
+static bool immediate(const struct sv_name *n)
+{
+	size_t j, k = 0;
+
+	if (n->resolved || n->failed || !n->required)
+		return false;
+	for (j = 0; j < n->nprov; j++)
+		if (candidate_ok(n, &n->prov[j]) && ++k > 1)
+			return false;
+	if (k != 1)
+		return false;
+	for (j = 0; j < n->nrdeps; j++) {
+		const struct sv_pkg *p = n->rdeps[j];
+		if (!p->selected && !p->dq && !p->name->resolved)
+			return false;
+	}
+	return true;
+}
+
+/* The next name to resolve: the earliest discovered immediate one, else the
+ * earliest discovered. So a name that can only go one way is settled
+ * before a name with a choice that it would narrow (apk resolves `app
+ * so:x`, where app needs liba providing so:x, to liba alone). A name taken
+ * out of order stays in the heap and is skipped when popped. */
+static struct sv_name *next_name(struct sv *s)
+{
+	struct sv_name **h = (struct sv_name **)s->heap.v, *best = NULL;
+	size_t i;
+
+	for (i = 0; i < s->heap.n; i++)
+		if ((!best || h[i]->order < best->order) && immediate(h[i]))
+			best = h[i];
+	return best ? best : heap_pop(s);
+}
+
 /* ---- install_if (§7.5) ---- */
 
+/* Whether every install_if condition of p holds. A `!x` condition needs x
+ * to be decided as absent, which apk 2.14 never does for a name nothing
+ * requires: on a fresh root such a package is never pulled in (checked
+ * against apk: `libcanberra alsa-lib` does not bring libcanberra-alsa,
+ * whose install_if has `!pulseaudio`). */
 static bool triggered(const struct sv_pkg *p)
 {
 	const struct wch_deps *d = &p->pkg->install_if;
@@ -780,9 +826,11 @@ static bool triggered(const struct sv_pkg *p)
 	for (k = 0; k < d->n; k++) {
 		const struct sv_name *x = p->iif_names[k];
 		bool sat = false;
+		if (d->v[k].conflict)
+			return false;
 		for (j = 0; j < x->nprov && !sat; j++)
 			sat = x->prov[j].p->selected && sv_prov_matches(&x->prov[j], &d->v[k]);
-		if (sat == d->v[k].conflict)
+		if (!sat)
 			return false;
 	}
 	return true;
@@ -865,6 +913,24 @@ static int solve_world(struct sv *s, const struct wch_deps *world)
 			return -ENOMEM;
 		if (d->conflict)
 			continue;
+		/* As apk: a tag no repository declares is an error, not a
+		 * silent fallback to the untagged repositories. */
+		if (d->tag && d->tag[0] && tag_index(s, d->tag) < 0) {
+			struct wch_buf b = WCH_BUF_INIT;
+			r = wch_buf_addstr(&b, "  ");
+			if (!r)
+				r = wch_dep_format(d, &b);
+			if (!r)
+				r = wch_buf_addf(&b, ":\n    no repository is tagged @%s\n",
+						 d->tag);
+			if (!r)
+				r = sv_report_item(s, &b);
+			wch_buf_release(&b);
+			if (r < 0)
+				return r;
+			n->failed = true;
+			continue;
+		}
 		n->preferred |= tag_bit(s, d->tag);
 		if ((r = discover(s, n, tag_bit(s, d->tag))) < 0)
 			return r;
@@ -889,7 +955,7 @@ static int solve_world(struct sv *s, const struct wch_deps *world)
 		struct sv_name *n;
 		if ((r = propagate(s)) < 0)
 			return r;
-		if ((n = heap_pop(s)) != NULL) {
+		if ((n = next_name(s)) != NULL) {
 			if ((r = resolve(s, n)) < 0)
 				return r;
 			continue;

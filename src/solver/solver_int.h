@@ -117,6 +117,8 @@ struct sv {
 };
 
 bool sv_prov_matches(const struct sv_prov *pv, const struct wch_dep *d);
+/* Adds a finished report item ("  what:\n    detail\n"). */
+int sv_report_item(struct sv *s, const struct wch_buf *item);
 /* Records why required name n cannot be resolved. */
 int sv_report_name(struct sv *s, struct sv_name *n);
 /* Records a problem about selected package p: "breaks"/"conflicts" line. */

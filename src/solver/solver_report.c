@@ -35,7 +35,7 @@ static int add_ref(struct wch_buf *b, const struct sv_pkg *from, const struct wc
 
 /* Appends a finished item to the report; the first one also becomes the
  * one-line summary for the error message. */
-static int commit_item(struct sv *s, const struct wch_buf *item)
+int sv_report_item(struct sv *s, const struct wch_buf *item)
 {
 	int r = 0;
 	size_t i;
@@ -82,7 +82,7 @@ int sv_report_pkg(struct sv *s, struct sv_pkg *p, const char *what, struct sv_pk
 	if (!r)
 		r = wch_buf_addch(&b, '\n');
 	if (!r)
-		r = commit_item(s, &b);
+		r = sv_report_item(s, &b);
 	wch_buf_release(&b);
 	return r;
 }
@@ -218,7 +218,7 @@ static int report_one(struct sv *s, struct sv_name *n, struct sv_vec *next)
 		}
 	}
 	if (!r)
-		r = commit_item(s, &b);
+		r = sv_report_item(s, &b);
 	wch_buf_release(&b);
 	return r;
 }

@@ -25,6 +25,12 @@ printf '# test\n\n@local %s\n' "$PWD/repo" >repos
 expect_fail "tagged only" $W resolve --repositories-file repos -k "$KEYS" musl
 $W resolve --repositories-file repos -k "$KEYS" musl@local >plan.txt || fail "musl@local"
 grep -q '^musl-' plan.txt || fail "musl@local gave nothing"
+# A tag no repository declares is an error naming it, as in apk.
+expect_fail "undeclared tag" $W resolve --repositories-file repos -k "$KEYS" musl@nosuch
+grep -q 'no repository is tagged @nosuch' err.txt || fail "undeclared tag message: $ERR"
+# One argument is one dependency: white space in it is refused.
+expect_fail "space in a dependency" $W resolve -X "$PWD/repo" -k "$KEYS" 'busybox 1'
+grep -q "invalid dependency 'busybox 1'" err.txt || fail "space message: $ERR"
 
 # No repository at all is a usage error (exit 2).
 $W resolve -k "$KEYS" musl 2>err.txt; [ $? = 2 ] || fail "no repository should exit 2"
