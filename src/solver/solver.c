@@ -485,21 +485,28 @@ static int check_pkg(struct sv *s, struct sv_pkg *p)
 	return 0;
 }
 
+bool sv_tag_ok(const struct sv_pkg *p)
+{
+	uint64_t allowed = p->name->pin;
+	size_t k;
+
+	for (k = 0; k < p->pkg->provides.n; k++)
+		allowed |= p->prov_names[k]->pin;
+	return !p->tagbit || (p->tagbit & allowed);
+}
+
 /* Newly discovered packages: masked by pinning? self-conflicting? */
 static int settle_fresh(struct sv *s)
 {
-	size_t i, k, n = s->fresh.n;
+	size_t i, n = s->fresh.n;
 	int r;
 
 	for (i = 0; i < n; i++) {
 		struct sv_pkg *p = s->fresh.v[i];
-		uint64_t allowed = p->name->pin;
-		for (k = 0; k < p->pkg->provides.n; k++)
-			allowed |= p->prov_names[k]->pin;
 		r = 0;
 		if (p->why == SV_SELF)
 			r = disq(s, p, SV_SELF, NULL, NULL);
-		else if (p->tagbit && !(p->tagbit & allowed))
+		else if (!sv_tag_ok(p))
 			r = disq(s, p, SV_MASKED, NULL, NULL);
 		if (r < 0)
 			return r;
@@ -637,12 +644,10 @@ static int add_req(struct sv *s, struct sv_name *x, struct sv_pkg *from, const s
 			continue;
 		if (pv->p->selected) {
 			x->failed = true;
-			r = sv_report_pkg(s, pv->p, "breaks", from, d);
-		} else {
-			r = disq(s, pv->p, SV_REQ, from, d);
-		}
-		if (r < 0)
+			s->nerrors++; /* reported by sv_report() */
+		} else if ((r = disq(s, pv->p, SV_REQ, from, d)) < 0) {
 			return r;
+		}
 	}
 	if (x->resolved && !x->failed) {
 		for (j = 0; j < x->nprov; j++)
@@ -669,10 +674,8 @@ static int occupy(struct sv *s, struct sv_pkg *p, struct sv_name *m)
 		if (o == p || !SV_OCCUPIES(&m->prov[j]))
 			continue;
 		if (o->selected)
-			r = sv_report_pkg(s, o, "conflicts", p, NULL);
-		else
-			r = disq(s, o, SV_TAKEN, p, NULL);
-		if (r < 0)
+			s->nerrors++;
+		else if ((r = disq(s, o, SV_TAKEN, p, NULL)) < 0)
 			return r;
 	}
 	return 0;
@@ -695,10 +698,8 @@ static int conflicted_by(struct sv *s, struct sv_pkg *p, struct sv_name *m,
 			    !sv_prov_matches(pv, &d->v[k]))
 				continue;
 			if (o->selected)
-				r = sv_report_pkg(s, o, "conflicts", p, &d->v[k]);
-			else
-				r = disq(s, o, SV_CONFLICTS_SEL, p, &d->v[k]);
-			if (r < 0)
+				s->nerrors++;
+			else if ((r = disq(s, o, SV_CONFLICTS_SEL, p, &d->v[k])) < 0)
 				return r;
 			break;
 		}
@@ -740,14 +741,64 @@ static int select_pkg(struct sv *s, struct sv_pkg *p, struct sv_name *n)
 			if (pv->p == p || !sv_prov_matches(pv, d))
 				continue;
 			if (pv->p->selected)
-				r = sv_report_pkg(s, pv->p, "conflicts", p, d);
-			else
-				r = disq(s, pv->p, SV_CONFLICT, p, d);
-			if (r < 0)
+				s->nerrors++;
+			else if ((r = disq(s, pv->p, SV_CONFLICT, p, d)) < 0)
 				return r;
 		}
 	}
 	return 0;
+}
+
+/* Whether apk would still count p as selectable: it rules nothing out for
+ * pinning alone (it reports that instead), not even a dependency whose
+ * providers are all masked. */
+static bool apk_selectable(const struct sv_pkg *p)
+{
+	const struct wch_deps *d = &p->pkg->depends;
+	size_t j, k;
+
+	if (!p->dq || p->why == SV_MASKED)
+		return true;
+	if (p->why != SV_DEP)
+		return false;
+	for (k = 0; k < d->n && &d->v[k] != p->why_dep; k++)
+		;
+	for (j = 0; k < d->n && j < p->dep_names[k]->nprov; j++) {
+		const struct sv_prov *pv = &p->dep_names[k]->prov[j];
+		if ((!pv->p->dq || pv->p->why == SV_MASKED) && sv_prov_matches(pv, &d->v[k]))
+			return true;
+	}
+	return false;
+}
+
+/* With no candidate left apk 2.14 still selects the provider it likes best
+ * and reports what that one breaks (apk-format §9.3): a selectable one (in
+ * apk's sense) first, then one allowed by pinning, then the usual order.
+ * Virtual providers without a priority are never taken. */
+static const struct sv_prov *error_pick(const struct sv_name *n)
+{
+	const struct sv_prov *best = NULL;
+	bool bsel = false, btag = false;
+	size_t j;
+
+	for (j = 0; j < n->nprov; j++) {
+		const struct sv_prov *pv = &n->prov[j];
+		bool sel, tag;
+		if (pv->p->selected) /* an unversioned provider that no longer fits */
+			continue;
+		if (!SV_OCCUPIES(pv) && pv->p->pkg->provider_priority <= 0 &&
+		    !pv->p->name->required)
+			continue;
+		sel = apk_selectable(pv->p) && matches_reqs(n, pv);
+		tag = sv_tag_ok(pv->p);
+		if (!best || sel > bsel || (sel == bsel && tag > btag) ||
+		    (sel == bsel && tag == btag && better(n, pv, best))) {
+			best = pv;
+			bsel = sel;
+			btag = tag;
+		}
+	}
+	return best;
 }
 
 static int resolve(struct sv *s, struct sv_name *n)
@@ -768,8 +819,11 @@ static int resolve(struct sv *s, struct sv_name *n)
 		if (candidate_ok(n, &n->prov[j]) && (!best || better(n, &n->prov[j], best)))
 			best = &n->prov[j];
 	if (!best) {
-		n->failed = true;
-		return sv_report_name(s, n);
+		s->nerrors++;
+		if ((best = error_pick(n)) == NULL) {
+			n->failed = true;
+			return 0;
+		}
 	}
 	return select_pkg(s, best->p, n);
 }
@@ -906,11 +960,14 @@ static int solve_world(struct sv *s, const struct wch_deps *world)
 	bool added;
 	int r;
 
+	if (world && world->n && !(s->wnames = wch_arena_alloc(&s->a, world->n * sizeof(void *))))
+		return -ENOMEM;
 	for (i = 0; world && i < world->n; i++) {
 		const struct wch_dep *d = &world->v[i];
 		struct sv_name *n = intern(s, d->name);
 		if (!n)
 			return -ENOMEM;
+		s->wnames[i] = n;
 		if (d->conflict)
 			continue;
 		/* As apk: a tag no repository declares is an error, not a
@@ -929,6 +986,7 @@ static int solve_world(struct sv *s, const struct wch_deps *world)
 			if (r < 0)
 				return r;
 			n->failed = true;
+			n->rstate |= SV_RS_MISSING; /* reported here */
 			continue;
 		}
 		n->preferred |= tag_bit(s, d->tag);
@@ -986,6 +1044,8 @@ int wch_solve(struct wch_pkg *const *avail, size_t navail, const struct wch_deps
 	}
 	if (r >= 0)
 		r = solve_world(&s, world);
+	if (r >= 0 && s.nerrors)
+		r = sv_report(&s);
 	if (r < 0) {
 		wch_errf(err, r, "out of memory");
 		goto out;

@@ -59,8 +59,9 @@ struct sv_name {
 	uint64_t pin;	       /* repository tags allowed (§7.6) */
 	uint64_t preferred;    /* tags asked for explicitly (world name@tag) */
 	unsigned order;	       /* discovery order: lower is resolved first */
-	bool discovered, required, resolved, failed, reported;
+	bool discovered, required, resolved, failed;
 	bool in_heap, in_changed;
+	unsigned rstate, refs; /* used by the problem report */
 };
 
 /* Why a package was disqualified (for the problem report). */
@@ -87,8 +88,15 @@ struct sv_pkg {
 	enum sv_why why;
 	struct sv_pkg *why_pkg;
 	const struct wch_dep *why_dep;
-	size_t rank, scc; /* used by the install order */
+	size_t rank, scc;	/* used by the install order */
+	unsigned rstate, genid; /* used by the problem report */
 };
+
+/* Problem report states of names and packages (apk 2.14's commit.c). */
+#define SV_RS_PRESENT	   0x1u
+#define SV_RS_MISSING	   0x2u
+#define SV_RS_VIRTUAL_ONLY 0x4u
+#define SV_RS_INSTALLIF	   0x8u
 
 #define SV_MAX_TAGS 64
 
@@ -109,24 +117,27 @@ struct sv {
 	const char *tags[SV_MAX_TAGS];
 	size_t ntags;
 	const struct wch_deps *world;
+	struct sv_name **wnames; /* the name of each world dependency */
 	struct sv_vec changed, heap, selected, discq, fresh, cand, iifc;
 	unsigned next_order;
 	struct wch_buf *problems;
 	struct wch_buf first; /* summary of the first problem, for err */
 	size_t nproblems;
+	size_t nerrors; /* broken constraints found while solving */
+	unsigned genid;
 };
 
 bool sv_prov_matches(const struct sv_prov *pv, const struct wch_dep *d);
+/* Whether p's repository tag is allowed for the names it provides (§7.6). */
+bool sv_tag_ok(const struct sv_pkg *p);
 /* Adds a finished report item ("  what:\n    detail\n"). */
 int sv_report_item(struct sv *s, const struct wch_buf *item);
-/* Records why required name n cannot be resolved. */
-int sv_report_name(struct sv *s, struct sv_name *n);
-/* Records a problem about selected package p: "breaks"/"conflicts" line. */
-int sv_report_pkg(struct sv *s, struct sv_pkg *p, const char *what, struct sv_pkg *other,
-		  const struct wch_dep *dep);
+/* After a solve with errors: analyses the selection as apk 2.14 does and
+ * adds its report items. */
+int sv_report(struct sv *s);
 /* Fills out with the selected packages in install order. */
+int sv_install_order(struct sv *s, struct wch_solution *out);
 /* Reorders a dependencies-first solution the way apk lists its changeset. */
 int sv_apk_order(struct wch_solution *sol, const struct wch_deps *world);
-int sv_install_order(struct sv *s, struct wch_solution *out);
 
 #endif

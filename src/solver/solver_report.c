@@ -1,10 +1,11 @@
 /*
  * The solver's problem report (apk-format §9.3, without apk's 50-column
- * wrapping) and the install order of a solution.
+ * wrapping). The install order is in solver_order.c.
  */
 #include "solver/solver_int.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,529 +68,436 @@ int sv_report_item(struct sv *s, const struct wch_buf *item)
 	return r;
 }
 
-int sv_report_pkg(struct sv *s, struct sv_pkg *p, const char *what, struct sv_pkg *other,
-		  const struct wch_dep *dep)
-{
-	struct wch_buf b = WCH_BUF_INIT;
-	int r = wch_buf_addstr(&b, "  ");
+/* ---- the problem report: apk 2.14's apk_solver_print_errors() ----
+ *
+ * Like apk, the solver does not stop at a broken constraint: a name whose
+ * providers are all ruled out still gets the one apk would pick, and the
+ * report then looks at the whole selection ("marked" packages): for each
+ * package in changeset order its masking, the other selected packages
+ * providing its names (conflicts:), the dependencies of the world and of
+ * selected packages it fails (breaks:, `!x` included) and, if anything was
+ * wrong, those it meets (satisfies:); and each required name that nothing
+ * selected provides ("no such package" or "virtual"). One line per detail:
+ * apk's wrapping to 50 columns is left out. */
 
-	if (!r)
-		r = add_nv(&b, p);
-	if (!r)
-		r = wch_buf_addf(&b, ":\n    %s: ", what);
-	if (!r)
-		r = add_ref(&b, other, dep);
-	if (!r)
-		r = wch_buf_addch(&b, '\n');
-	if (!r)
-		r = sv_report_item(s, &b);
-	wch_buf_release(&b);
-	return r;
-}
+enum { DEP_IRRELEVANT, DEP_SATISFIES, DEP_CONFLICTS };
 
-/* "    required by: world[foo] bar-1[foo]" */
-static int add_required_by(struct wch_buf *b, const struct sv_name *n)
-{
-	const struct sv_req *q;
-	size_t i, shown = 0;
-	int r = wch_buf_addstr(b, "    required by:");
-
-	for (q = n->reqs; q && !r && shown < REPORT_MAX; q = q->next, shown++) {
-		r = wch_buf_addch(b, ' ');
-		if (!r)
-			r = add_ref(b, q->from, q->dep);
-	}
-	for (i = 0; i < n->nrdeps && !r && shown < REPORT_MAX; i++) {
-		const struct sv_pkg *p = n->rdeps[i];
-		if (!p->dq || p->why != SV_DEP || strcmp(p->why_dep->name, n->s) != 0)
-			continue;
-		r = wch_buf_addch(b, ' ');
-		if (!r)
-			r = add_ref(b, p, p->why_dep);
-		shown++;
-	}
-	if (!r && shown >= REPORT_MAX)
-		r = wch_buf_addstr(b, " ...");
-	if (!r)
-		r = wch_buf_addch(b, '\n');
-	return r;
-}
-
-static bool matches_reqs(const struct sv_name *n, const struct sv_prov *pv,
-			 const struct sv_req **failed)
-{
-	const struct sv_req *q;
-
-	for (q = n->reqs; q; q = q->next)
-		if (!sv_prov_matches(pv, q->dep)) {
-			*failed = q;
-			return false;
-		}
-	return true;
-}
-
-/* Why candidate pv of n was not taken: one detail line. Names whose lack
- * of providers was the reason are queued in next for their own item. */
-static int add_reason(struct sv *s, struct wch_buf *b, const struct sv_name *n,
-		      const struct sv_prov *pv, struct sv_vec *next)
-{
-	const struct sv_pkg *p = pv->p;
-	const struct sv_req *q = NULL;
-	size_t k;
-	int r = 0;
-
-	if (!p->dq) {
-		if (!matches_reqs(n, pv, &q)) {
-			r = wch_buf_addstr(b, "    breaks: ");
-			return r ? r : add_ref(b, q->from, q->dep);
-		}
-		return wch_buf_addstr(b, "    note: virtual provider without provider_priority");
-	}
-	switch (p->why) {
-	case SV_MASKED:
-		return wch_buf_addf(b, "    masked in: @%s", s->tags[p->tag]);
-	case SV_SELF:
-		return wch_buf_addstr(b, "    conflicts: itself (provides)");
-	case SV_DEP:
-		for (k = 0; k < p->pkg->depends.n; k++)
-			if (&p->pkg->depends.v[k] == p->why_dep &&
-			    (r = sv_vec_push(next, p->dep_names[k])) < 0)
-				return r;
-		r = wch_buf_addstr(b, "    depends: ");
-		return r ? r : add_ref(b, p, p->why_dep);
-	case SV_REQ:
-		r = wch_buf_addstr(b, "    breaks: ");
-		return r ? r : add_ref(b, p->why_pkg, p->why_dep);
-	case SV_CONFLICT:
-	case SV_CONFLICTS_SEL:
-	case SV_TAKEN:
-		r = wch_buf_addstr(b, "    conflicts: ");
-		return r ? r : add_ref(b, p->why_pkg, p->why_dep);
-	default:
-		return wch_buf_addstr(b, "    not selectable");
-	}
-}
-
-static int report_one(struct sv *s, struct sv_name *n, struct sv_vec *next)
-{
-	struct wch_buf b = WCH_BUF_INIT;
-	size_t j, occupying = 0, shown = 0;
-	int r = 0;
-
-	n->reported = true;
-	for (j = 0; j < n->nprov; j++)
-		occupying += SV_OCCUPIES(&n->prov[j]);
-	if (n->nprov == 0) {
-		r = wch_buf_addf(&b, "  %s (no such package):\n", n->s);
-		if (!r)
-			r = add_required_by(&b, n);
-	} else if (occupying == 0) {
-		r = wch_buf_addf(&b,
-				 "  %s (virtual):\n    note: please select one of the "
-				 "'provided by' packages explicitly\n    provided by:",
-				 n->s);
-		for (j = 0; j < n->nprov && !r && j < REPORT_MAX; j++) {
-			r = wch_buf_addch(&b, ' ');
-			if (!r)
-				r = add_nv(&b, n->prov[j].p);
-		}
-		if (!r && n->nprov > REPORT_MAX)
-			r = wch_buf_addstr(&b, " ...");
-		if (!r)
-			r = wch_buf_addch(&b, '\n');
-		if (!r)
-			r = add_required_by(&b, n);
-	} else {
-		for (j = 0; j < n->nprov && !r && shown < REPORT_MAX; j++, shown++) {
-			size_t i;
-			for (i = 0; i < j && n->prov[i].p != n->prov[j].p; i++)
-				;
-			if (i < j) /* one package providing the name twice */
-				continue;
-			r = wch_buf_addstr(&b, "  ");
-			if (!r)
-				r = add_nv(&b, n->prov[j].p);
-			if (!r)
-				r = wch_buf_addstr(&b, ":\n");
-			if (!r)
-				r = add_reason(s, &b, n, &n->prov[j], next);
-			if (!r)
-				r = wch_buf_addch(&b, '\n');
-		}
-	}
-	if (!r)
-		r = sv_report_item(s, &b);
-	wch_buf_release(&b);
-	return r;
-}
-
-int sv_report_name(struct sv *s, struct sv_name *n)
-{
-	struct sv_vec next = {0};
-	int r = 0;
-
-	if (n->reported)
-		return 0;
-	r = sv_vec_push(&next, n);
-	/* Iterative, so a long chain of missing dependencies cannot overflow
-	 * the stack; each name is reported once. */
-	while (!r && next.n) {
-		struct sv_name *m = next.v[--next.n];
-		if (!m->reported)
-			r = report_one(s, m, &next);
-	}
-	sv_vec_free(&next);
-	return r;
-}
-
-/* ---- install order ---- */
-
-/* The selected package that satisfies d (on name x), if any. */
-static const struct sv_pkg *provider_of(const struct sv_name *x, const struct wch_dep *d)
-{
-	size_t j;
-
-	for (j = 0; j < x->nprov; j++)
-		if (x->prov[j].p == x->chosen && x->chosen->selected &&
-		    sv_prov_matches(&x->prov[j], d))
-			return x->chosen;
-	for (j = 0; j < x->nprov; j++)
-		if (x->prov[j].p->selected && sv_prov_matches(&x->prov[j], d))
-			return x->prov[j].p;
-	return NULL;
-}
-
-static int cmp_pkg(const void *a, const void *b)
-{
-	const struct sv_pkg *x = *(struct sv_pkg *const *)a, *y = *(struct sv_pkg *const *)b;
-	int c = wch_pkg_cmp(x->pkg, y->pkg);
-
-	return c ? c : (x < y ? -1 : x > y);
-}
-
-/* Edges u -> v mean "u needs v first": dependencies and install_if
- * triggers. Calls fn for each; returns the count. */
-static size_t each_edge(struct sv_pkg *u, size_t *out)
-{
-	const struct wch_deps *lists[2] = {&u->pkg->depends, &u->pkg->install_if};
-	struct sv_name **names[2] = {u->dep_names, u->iif_names};
-	size_t l, k, n = 0;
-
-	for (l = 0; l < 2; l++) {
-		for (k = 0; k < lists[l]->n; k++) {
-			const struct sv_pkg *v;
-			if (lists[l]->v[k].conflict)
-				continue;
-			v = provider_of(names[l][k], &lists[l]->v[k]);
-			if (!v || v == u)
-				continue;
-			if (out)
-				out[n] = v->rank;
-			n++;
-		}
-	}
-	return n;
-}
-
-struct order {
-	size_t m, *off, *adj, *roff, *radj, *idx, *low, *stk, *cs_u, *cs_e, *scc, *pend, *heap;
-	size_t *first; /* per SCC: lowest rank (its members are listed by rank) */
-	bool *onst;
+struct pr {
+	struct sv *s;
+	struct wch_buf item, head; /* the item being built; its heading */
+	size_t *world;		   /* world dependencies sorted by name */
+	size_t n;		   /* entries on the open line */
+	size_t labels;		   /* items written */
+	bool pending, open;	   /* heading not yet written; a line is open */
+	int r;			   /* first error */
 };
 
-static void heap_up(struct order *o, size_t n)
+static void put(struct pr *ps, int r)
 {
-	size_t i = n;
+	if (r < 0 && !ps->r)
+		ps->r = r;
+}
 
-	while (i > 0 && o->first[o->heap[(i - 1) / 2]] > o->first[o->heap[i]]) {
-		size_t t = o->heap[i];
-		o->heap[i] = o->heap[(i - 1) / 2];
-		o->heap[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
+static void label_start(struct pr *ps, const char *text)
+{
+	if (ps->pending) {
+		put(ps, wch_buf_addf(&ps->item, "  %s:\n", ps->head.p ? ps->head.p : ""));
+		ps->pending = false;
+		ps->labels++;
+	}
+	if (!ps->open) {
+		put(ps, wch_buf_addf(&ps->item, "    %s", text));
+		ps->open = true;
+		ps->n = 0;
 	}
 }
 
-static size_t heap_take(struct order *o, size_t *n)
+static void label_end(struct pr *ps)
 {
-	size_t top = o->heap[0], i = 0;
-
-	o->heap[0] = o->heap[--*n];
-	for (;;) {
-		size_t l = 2 * i + 1, m = i, t;
-		if (l < *n && o->first[o->heap[l]] < o->first[o->heap[m]])
-			m = l;
-		if (l + 1 < *n && o->first[o->heap[l + 1]] < o->first[o->heap[m]])
-			m = l + 1;
-		if (m == i)
-			return top;
-		t = o->heap[i];
-		o->heap[i] = o->heap[m];
-		o->heap[m] = t;
-		i = m;
-	}
+	if (ps->open)
+		put(ps, wch_buf_addch(&ps->item, '\n'));
+	ps->open = false;
 }
 
-/* Tarjan's strongly connected components, iteratively. */
-static size_t find_sccs(struct order *o)
+/* Starts the next entry of the open line; false once REPORT_MAX are
+ * written (the first one left out becomes " ..."). */
+static bool entry(struct pr *ps)
 {
-	const size_t unset = (size_t)-1;
-	size_t root, counter = 0, sp = 0, csp, nscc = 0, i;
-
-	for (i = 0; i < o->m; i++)
-		o->idx[i] = unset;
-	for (root = 0; root < o->m; root++) {
-		if (o->idx[root] != unset)
-			continue;
-		csp = 0;
-		o->cs_u[csp] = root;
-		o->cs_e[csp++] = o->off[root];
-		o->idx[root] = o->low[root] = counter++;
-		o->stk[sp++] = root;
-		o->onst[root] = true;
-		while (csp) {
-			size_t u = o->cs_u[csp - 1];
-			if (o->cs_e[csp - 1] < o->off[u + 1]) {
-				size_t v = o->adj[o->cs_e[csp - 1]++];
-				if (o->idx[v] == unset) {
-					o->idx[v] = o->low[v] = counter++;
-					o->stk[sp++] = v;
-					o->onst[v] = true;
-					o->cs_u[csp] = v;
-					o->cs_e[csp++] = o->off[v];
-				} else if (o->onst[v] && o->idx[v] < o->low[u]) {
-					o->low[u] = o->idx[v];
-				}
-				continue;
-			}
-			if (--csp && o->low[u] < o->low[o->cs_u[csp - 1]])
-				o->low[o->cs_u[csp - 1]] = o->low[u];
-			if (o->low[u] == o->idx[u]) {
-				size_t w;
-				do {
-					w = o->stk[--sp];
-					o->onst[w] = false;
-					o->scc[w] = nscc;
-				} while (w != u);
-				nscc++;
-			}
-		}
-	}
-	return nscc;
-}
-
-/* Dependencies first (Kahn over the components), ready components by
- * their lowest-sorting name; a cycle's members are listed by name. */
-int sv_install_order(struct sv *s, struct wch_solution *out)
-{
-	size_t m = s->selected.n, i, e, nscc, nheap = 0, k = 0;
-	struct sv_pkg **sorted = calloc(m ? m : 1, sizeof(*sorted));
-	size_t *mem = NULL, *bucket, *boff;
-	struct order o = {0};
-	int r = -ENOMEM;
-
-	o.m = m;
-	out->pkgs = calloc(m ? m : 1, sizeof(*out->pkgs));
-	o.onst = calloc(m ? m : 1, sizeof(bool));
-	/* off, roff, boff: m+1 each; the rest m each. */
-	mem = calloc(15 * (m + 1), sizeof(size_t));
-	if (!sorted || !out->pkgs || !o.onst || !mem)
-		goto out;
-	if (m) {
-		memcpy(sorted, s->selected.v, m * sizeof(*sorted));
-		qsort(sorted, m, sizeof(*sorted), cmp_pkg);
-	}
-	for (i = 0; i < m; i++)
-		sorted[i]->rank = i;
-	o.off = mem;
-	o.roff = mem + (m + 1);
-	boff = mem + 2 * (m + 1);
-	o.idx = mem + 3 * (m + 1);
-	o.low = mem + 4 * (m + 1);
-	o.stk = mem + 5 * (m + 1);
-	o.cs_u = mem + 6 * (m + 1);
-	o.cs_e = mem + 7 * (m + 1);
-	o.scc = mem + 8 * (m + 1);
-	o.pend = mem + 9 * (m + 1);
-	o.heap = mem + 10 * (m + 1);
-	o.first = mem + 11 * (m + 1);
-	bucket = mem + 12 * (m + 1);
-	for (i = 0; i < m; i++)
-		o.off[i + 1] = o.off[i] + each_edge(sorted[i], NULL);
-	o.adj = malloc((o.off[m] ? o.off[m] : 1) * sizeof(size_t));
-	o.radj = malloc((o.off[m] ? o.off[m] : 1) * sizeof(size_t));
-	if (!o.adj || !o.radj)
-		goto out;
-	for (i = 0; i < m; i++)
-		each_edge(sorted[i], o.adj + o.off[i]);
-	for (e = 0; e < o.off[m]; e++)
-		o.roff[o.adj[e] + 1]++;
-	for (i = 0; i < m; i++)
-		o.roff[i + 1] += o.roff[i];
-	memcpy(o.pend, o.roff, m * sizeof(size_t)); /* fill positions */
-	for (i = 0; i < m; i++)
-		for (e = o.off[i]; e < o.off[i + 1]; e++)
-			o.radj[o.pend[o.adj[e]]++] = i;
-	nscc = find_sccs(&o);
-	/* Members of each component in rank order (counting sort). */
-	for (i = 0; i < m; i++)
-		boff[o.scc[i] + 1]++;
-	for (i = 0; i < nscc; i++)
-		boff[i + 1] += boff[i];
-	memset(o.pend, 0, m * sizeof(size_t));
-	for (i = 0; i < m; i++) {
-		size_t c = o.scc[i];
-		if (o.pend[c] == 0)
-			o.first[c] = i;
-		bucket[boff[c] + o.pend[c]++] = i;
-	}
-	memset(o.pend, 0, m * sizeof(size_t));
-	for (i = 0; i < m; i++)
-		for (e = o.off[i]; e < o.off[i + 1]; e++)
-			o.pend[o.scc[i]] += o.scc[o.adj[e]] != o.scc[i];
-	for (i = 0; i < nscc; i++)
-		if (o.pend[i] == 0) {
-			o.heap[nheap] = i;
-			heap_up(&o, nheap++);
-		}
-	while (nheap) {
-		size_t c = heap_take(&o, &nheap), b;
-		for (b = boff[c]; b < boff[c + 1]; b++) {
-			size_t v = bucket[b];
-			out->pkgs[k++] = sorted[v]->pkg;
-			for (e = o.roff[v]; e < o.roff[v + 1]; e++) {
-				size_t cu = o.scc[o.radj[e]];
-				if (cu != c && --o.pend[cu] == 0) {
-					o.heap[nheap] = cu;
-					heap_up(&o, nheap++);
-				}
-			}
-		}
-	}
-	out->n = k;
-	r = k == m ? 0 : -EINVAL; /* cannot happen: the condensation is acyclic */
-out:
-	if (r < 0) {
-		free(out->pkgs);
-		out->pkgs = NULL;
-		out->n = 0;
-	}
-	free(o.adj);
-	free(o.radj);
-	free(o.onst);
-	free(mem);
-	free(sorted);
-	return r;
-}
-
-/*
- * apk's changeset order (apk-format §9.3 output): walk the world by name
- * and, depth first, each package's dependencies in D: order before the
- * package itself; right after a package, the install_if packages whose
- * conditions are now all met. So alpine-base starts alpine-baselayout-data,
- * musl, busybox, busybox-binsh, alpine-baselayout as apk installs it.
- * Input: a valid topological order (dependencies first) of the selection,
- * which still decides where cycles are broken and what is left over.
- */
-struct dfs {
-	struct wch_pkg **sel, **out;
-	unsigned char *state; /* 0 new, 1 on the stack, 2 emitted */
-	size_t n, k;
-};
-
-static bool provides_name(const struct wch_pkg *p, const char *name)
-{
-	size_t i;
-
-	if (!strcmp(p->name, name))
+	if (ps->n++ < REPORT_MAX) {
+		put(ps, wch_buf_addch(&ps->item, ' '));
 		return true;
-	for (i = 0; i < p->provides.n; i++)
-		if (!strcmp(p->provides.v[i].name, name))
+	}
+	if (ps->n == REPORT_MAX + 1)
+		put(ps, wch_buf_addstr(&ps->item, " ..."));
+	return false;
+}
+
+static void entry_ref(struct pr *ps, const struct sv_pkg *from, const struct wch_dep *d)
+{
+	if (entry(ps))
+		put(ps, add_ref(&ps->item, from, d));
+}
+
+static void item_begin(struct pr *ps)
+{
+	ps->item.len = ps->head.len = 0;
+	if (ps->item.p)
+		ps->item.p[0] = 0;
+	if (ps->head.p)
+		ps->head.p[0] = 0;
+	ps->pending = true;
+	ps->open = false;
+}
+
+static void item_end(struct pr *ps)
+{
+	if (ps->item.len && !ps->r)
+		put(ps, sv_report_item(ps->s, &ps->item));
+}
+
+/* apk_dep_analyze(): does p meet d (on name dn), fail it, or not touch it? */
+static int dep_analyze(const struct wch_dep *d, const struct sv_name *dn, struct sv_pkg *p)
+{
+	struct sv_prov pv = {p, p->pkg->version, true};
+	size_t k;
+
+	if (dn != p->name) {
+		for (k = 0; k < p->pkg->provides.n && p->prov_names[k] != dn; k++)
+			;
+		if (k == p->pkg->provides.n)
+			return DEP_IRRELEVANT;
+		pv.version = p->pkg->provides.v[k].op ? p->pkg->provides.v[k].version : NULL;
+		pv.real = false;
+	}
+	return d->conflict != sv_prov_matches(&pv, d) ? DEP_SATISFIES : DEP_CONFLICTS;
+}
+
+/* A provider apk counts as the name itself, not a virtual. */
+static bool is_concrete(const struct sv_pkg *p, const struct sv_name *n)
+{
+	size_t k;
+
+	if (p->name == n)
+		return true;
+	for (k = 0; k < p->pkg->provides.n; k++)
+		if (p->prov_names[k] == n && p->pkg->provides.v[k].op)
 			return true;
 	return false;
 }
 
-static size_t dfs_find(const struct dfs *d, const struct wch_dep *dep)
+static int push2(struct sv_vec *st, struct sv_name *n, unsigned state)
 {
+	int r = sv_vec_push(st, (void *)(uintptr_t)state);
+
+	return r ? r : sv_vec_push(st, n);
+}
+
+/* Selected install_if packages whose conditions hold now that a provider of
+ * n is present (discover_reverse_iif). */
+static int reverse_iif(struct sv_vec *st, const struct sv_name *n)
+{
+	size_t i, k;
+	int r = 0;
+
+	for (i = n->niif; i-- > 0 && !r;) {
+		struct sv_pkg *c = n->iif[i];
+		const struct wch_deps *d = &c->pkg->install_if;
+		bool ok = c->selected;
+		for (k = 0; ok && k < d->n; k++)
+			ok = d->v[k].conflict !=
+			     ((c->iif_names[k]->rstate & (SV_RS_PRESENT | SV_RS_INSTALLIF)) != 0);
+		if (!ok)
+			continue;
+		for (k = c->pkg->provides.n; k-- > 0 && !r;)
+			r = push2(st, c->prov_names[k], SV_RS_INSTALLIF);
+		if (!r)
+			r = push2(st, c->name, SV_RS_INSTALLIF);
+	}
+	return r;
+}
+
+/* discover_name(): marks which names the selection makes present, walking
+ * from the world (a worklist rather than apk's recursion). */
+static int discover_name(struct sv_vec *st, struct sv_name *n, unsigned pstate)
+{
+	size_t j, k;
+	int r = 0;
+
+	for (j = 0; j < n->nprov && !r; j++) {
+		struct sv_pkg *p = n->prov[j].p;
+		const struct wch_pkg *pk = p->pkg;
+		unsigned state = pstate;
+		if (!p->selected)
+			continue;
+		if (pk->provider_priority <= 0 && !is_concrete(p, n))
+			state = SV_RS_VIRTUAL_ONLY;
+		if (p->rstate & state)
+			continue;
+		p->rstate |= state;
+		p->name->rstate |= state;
+		for (k = 0; k < pk->provides.n; k++)
+			p->prov_names[k]->rstate |=
+			    state == SV_RS_INSTALLIF && !pk->provides.v[k].op ? SV_RS_VIRTUAL_ONLY
+									      : state;
+		if (state != SV_RS_VIRTUAL_ONLY) {
+			for (k = pk->provides.n; k-- > 0 && !r;)
+				r = reverse_iif(st, p->prov_names[k]);
+			if (!r)
+				r = reverse_iif(st, p->name);
+		}
+		for (k = pk->depends.n; k-- > 0 && !r;)
+			if (!pk->depends.v[k].conflict)
+				r = push2(st, p->dep_names[k], SV_RS_PRESENT);
+	}
+	return r;
+}
+
+static int discover(struct pr *ps)
+{
+	const struct wch_deps *w = ps->s->world;
+	struct sv_vec st = {0};
 	size_t i;
+	int r = 0;
 
-	for (i = 0; i < d->n; i++)
-		if (!strcmp(d->sel[i]->name, dep->name))
-			return i;
-	for (i = 0; i < d->n; i++)
-		if (provides_name(d->sel[i], dep->name))
-			return i;
-	return d->n;
+	for (i = w ? w->n : 0; i-- > 0 && !r;)
+		if (!w->v[ps->world[i]].conflict)
+			r = push2(&st, ps->s->wnames[ps->world[i]], SV_RS_PRESENT);
+	while (!r && st.n) {
+		struct sv_name *n = st.v[st.n - 1];
+		unsigned state = (unsigned)(uintptr_t)st.v[st.n - 2];
+		st.n -= 2;
+		r = discover_name(&st, n, state);
+	}
+	sv_vec_free(&st);
+	return r;
 }
 
-static bool dfs_emitted(const struct dfs *d, const struct wch_dep *dep)
+static void print_pinning_errors(struct pr *ps, const struct sv_pkg *p)
 {
-	size_t i = dfs_find(d, dep);
-
-	return i < d->n && d->state[i] == 2;
+	if (sv_tag_ok(p))
+		return;
+	label_start(ps, "masked in:");
+	if (entry(ps))
+		put(ps, wch_buf_addf(&ps->item, "@%s", ps->s->tags[p->tag]));
+	label_end(ps);
 }
 
-static void dfs_visit(struct dfs *d, size_t i)
+static bool same_version(const char *a, const char *b)
 {
-	const struct wch_pkg *p;
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Other selected packages providing p's names. */
+static void print_conflicts(struct pr *ps, const struct sv_pkg *p)
+{
+	const struct sv_name *n = p->name;
 	size_t j, k;
 
-	if (i >= d->n || d->state[i])
-		return;
-	d->state[i] = 1;
-	p = d->sel[i];
-	for (j = 0; j < p->depends.n; j++)
-		if (!p->depends.v[j].conflict)
-			dfs_visit(d, dfs_find(d, &p->depends.v[j]));
-	d->state[i] = 2;
-	d->out[d->k++] = d->sel[i];
-	/* install_if packages triggered by what is now installed. */
-	for (j = 0; j < d->n; j++) {
-		const struct wch_pkg *q = d->sel[j];
-		bool met = q->install_if.n > 0 && !d->state[j];
-		for (k = 0; met && k < q->install_if.n; k++)
-			met = q->install_if.v[k].conflict || dfs_emitted(d, &q->install_if.v[k]);
-		if (met)
-			dfs_visit(d, j);
+	for (j = 0; j < n->nprov; j++) {
+		const struct sv_pkg *o = n->prov[j].p;
+		if (o == p || !o->selected)
+			continue;
+		label_start(ps, "conflicts:");
+		if (entry(ps))
+			put(ps, add_nv(&ps->item, o));
+	}
+	for (k = 0; k < p->pkg->provides.n; k++) {
+		const struct wch_dep *d = &p->pkg->provides.v[k];
+		const char *dv = d->op ? d->version : NULL;
+		bool once = true;
+		n = p->prov_names[k];
+		for (j = 0; j < n->nprov; j++) {
+			const struct sv_prov *pv = &n->prov[j];
+			if (!pv->p->selected || (!dv && !pv->version))
+				continue;
+			if (once && pv->p == p && same_version(pv->version, dv)) {
+				once = false;
+				continue;
+			}
+			label_start(ps, "conflicts:");
+			entry_ref(ps, pv->p, d);
+		}
+	}
+	label_end(ps);
+}
+
+/* The dependencies of the world and of selected packages that p meets or
+ * fails (want), on one line. */
+static void print_deps(struct pr *ps, struct sv_pkg *p, int want)
+{
+	const char *label = want == DEP_SATISFIES ? "satisfies:" : "breaks:";
+	const struct wch_deps *w = ps->s->world;
+	unsigned genid = ++ps->s->genid;
+	size_t i, k, l;
+
+	for (i = 0; w && i < w->n; i++) {
+		const struct wch_dep *d = &w->v[ps->world[i]];
+		if (dep_analyze(d, ps->s->wnames[ps->world[i]], p) != want)
+			continue;
+		label_start(ps, label);
+		entry_ref(ps, NULL, d);
+	}
+	for (l = 0; l <= p->pkg->provides.n; l++) {
+		const struct sv_name *n = l ? p->prov_names[l - 1] : p->name;
+		for (i = 0; i < n->nrdeps + n->nrconf; i++) {
+			struct sv_pkg *o = i < n->nrdeps ? n->rdeps[i] : n->rconf[i - n->nrdeps];
+			if (!o->selected || o->genid == genid)
+				continue;
+			o->genid = genid;
+			for (k = 0; k < o->pkg->depends.n; k++) {
+				const struct wch_dep *d = &o->pkg->depends.v[k];
+				if (dep_analyze(d, o->dep_names[k], p) != want)
+					continue;
+				label_start(ps, label);
+				entry_ref(ps, o, d);
+			}
+		}
+	}
+	label_end(ps);
+}
+
+static void analyze_package(struct pr *ps, struct sv_pkg *p)
+{
+	item_begin(ps);
+	put(ps, wch_pkg_format_nv(p->pkg, &ps->head));
+	print_pinning_errors(ps, p);
+	print_conflicts(ps, p);
+	print_deps(ps, p, DEP_CONFLICTS);
+	if (!ps->pending)
+		print_deps(ps, p, DEP_SATISFIES);
+	item_end(ps);
+}
+
+/* A required name nothing selected provides. */
+static void analyze_missing_name(struct pr *ps, struct sv_name *n)
+{
+	const struct wch_deps *w = ps->s->world;
+	unsigned genid = ++ps->s->genid;
+	size_t i, j, k;
+
+	item_begin(ps);
+	if (n->nprov) {
+		put(ps, wch_buf_addf(&ps->head, "%s (virtual)", n->s));
+		label_start(ps, "note:");
+		put(ps,
+		    wch_buf_addstr(&ps->item,
+				   " please select one of the 'provided by' packages explicitly"));
+		label_end(ps);
+		label_start(ps, "provided by:");
+		for (j = 0; j < n->nprov; j++)
+			n->prov[j].p->name->refs++;
+		/* A name all of whose providers provide n is listed by name. */
+		for (j = 0; j < n->nprov; j++) {
+			const struct sv_pkg *p = n->prov[j].p;
+			struct sv_name *m = p->name;
+			if (m->refs == m->nprov) {
+				if (entry(ps))
+					put(ps, wch_buf_addstr(&ps->item, m->s));
+				m->refs = 0;
+			} else if (m->refs > 0) {
+				if (entry(ps))
+					put(ps, add_nv(&ps->item, p));
+				m->refs--;
+			}
+		}
+		label_end(ps);
+	} else {
+		put(ps, wch_buf_addf(&ps->head, "%s (no such package)", n->s));
+	}
+	label_start(ps, "required by:");
+	for (i = 0; w && i < w->n; i++)
+		if (ps->s->wnames[ps->world[i]] == n && !w->v[ps->world[i]].conflict)
+			entry_ref(ps, NULL, &w->v[ps->world[i]]);
+	for (i = 0; i < n->nrdeps; i++) {
+		struct sv_pkg *o = n->rdeps[i];
+		if (!o->selected || o->genid == genid)
+			continue;
+		o->genid = genid;
+		for (k = 0; k < o->pkg->depends.n; k++)
+			if (o->dep_names[k] == n && !o->pkg->depends.v[k].conflict)
+				break;
+		if (k < o->pkg->depends.n)
+			entry_ref(ps, o, &o->pkg->depends.v[k]);
+	}
+	label_end(ps);
+	item_end(ps);
+}
+
+static void analyze_deps(struct pr *ps, const struct wch_deps *d, struct sv_name *const *names,
+			 const size_t *order)
+{
+	size_t i;
+
+	for (i = 0; d && i < d->n && !ps->r; i++) {
+		size_t k = order ? order[i] : i;
+		struct sv_name *n = names[k];
+		if (d->v[k].conflict ||
+		    (n->rstate & (SV_RS_INSTALLIF | SV_RS_PRESENT | SV_RS_MISSING)))
+			continue;
+		n->rstate |= SV_RS_MISSING;
+		analyze_missing_name(ps, n);
 	}
 }
 
-int sv_apk_order(struct wch_solution *sol, const struct wch_deps *world)
+static int cmp_by_pkg(const void *a, const void *b)
 {
-	struct dfs d = {0};
-	size_t i;
+	const struct wch_pkg *x = (*(struct sv_pkg *const *)a)->pkg;
+	const struct wch_pkg *y = (*(struct sv_pkg *const *)b)->pkg;
 
-	d.n = sol->n;
-	d.sel = sol->pkgs;
-	d.out = calloc(d.n ? d.n : 1, sizeof(*d.out));
-	d.state = calloc(d.n ? d.n : 1, 1);
-	if (!d.out || !d.state) {
-		free(d.out);
-		free(d.state);
-		return -ENOMEM;
+	return x < y ? -1 : x > y;
+}
+
+int sv_report(struct sv *s)
+{
+	const struct wch_deps *w = s->world;
+	struct wch_solution sol = {0};
+	struct sv_pkg **bypkg = NULL;
+	struct pr ps = {.s = s};
+	size_t i, j, n = s->selected.n, nw = w ? w->n : 0;
+
+	ps.world = calloc(nw ? nw : 1, sizeof(*ps.world));
+	bypkg = calloc(n ? n : 1, sizeof(*bypkg));
+	if (!ps.world || !bypkg) {
+		put(&ps, -ENOMEM);
+		goto out;
 	}
-	/* apk keeps its world sorted by name (§6.2) and walks it in that order. */
-	{
-		const struct wch_dep **w = calloc(world && world->n ? world->n : 1, sizeof(*w));
-		size_t j;
-		if (!w) {
-			free(d.out);
-			free(d.state);
-			return -ENOMEM;
-		}
-		for (i = 0; world && i < world->n; i++) {
-			for (j = i; j > 0 && strcmp(w[j - 1]->name, world->v[i].name) > 0; j--)
-				w[j] = w[j - 1];
-			w[j] = &world->v[i];
-		}
-		for (i = 0; world && i < world->n; i++)
-			if (!w[i]->conflict)
-				dfs_visit(&d, dfs_find(&d, w[i]));
-		free(w);
+	/* apk keeps its world sorted by name (§6.2). */
+	for (i = 0; i < nw; i++) {
+		for (j = i; j > 0 && strcmp(w->v[ps.world[j - 1]].name, w->v[i].name) > 0; j--)
+			ps.world[j] = ps.world[j - 1];
+		ps.world[j] = i;
 	}
-	for (i = 0; i < d.n; i++)
-		dfs_visit(&d, i);
-	free(sol->pkgs);
-	sol->pkgs = d.out;
-	free(d.state);
-	return 0;
+	put(&ps, discover(&ps));
+	/* The packages in apk's changeset order. */
+	if (!ps.r)
+		put(&ps, sv_install_order(s, &sol));
+	if (!ps.r)
+		put(&ps, sv_apk_order(&sol, w));
+	if (ps.r)
+		goto out;
+	if (n)
+		memcpy(bypkg, s->selected.v, n * sizeof(*bypkg));
+	qsort(bypkg, n, sizeof(*bypkg), cmp_by_pkg);
+	analyze_deps(&ps, w, s->wnames, ps.world);
+	for (i = 0; i < sol.n && !ps.r; i++) {
+		struct sv_pkg key = {.pkg = sol.pkgs[i]}, *kp = &key, **f;
+		f = bsearch(&kp, bypkg, n, sizeof(*bypkg), cmp_by_pkg);
+		if (!f)
+			continue;
+		analyze_package(&ps, *f);
+		analyze_deps(&ps, &(*f)->pkg->depends, (*f)->dep_names, NULL);
+	}
+	if (!ps.r && !ps.labels && !s->nproblems) {
+		item_begin(&ps);
+		put(&ps, wch_buf_addstr(&ps.item, "  Huh? Error reporter did not find the "
+						  "broken constraints.\n"));
+		item_end(&ps);
+	}
+out:
+	wch_solution_release(&sol);
+	wch_buf_release(&ps.item);
+	wch_buf_release(&ps.head);
+	free(ps.world);
+	free(bypkg);
+	return ps.r;
 }
