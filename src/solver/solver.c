@@ -1057,7 +1057,7 @@ int wch_solve(struct wch_pkg *const *avail, size_t navail, const struct wch_deps
 	}
 	r = sv_install_order(&s, out);
 	if (r >= 0)
-		r = sv_apk_order(out, world);
+		r = sv_apk_order(&s, out, world);
 	if (r < 0)
 		wch_errf(err, r, "out of memory");
 out:

@@ -89,6 +89,7 @@ struct sv_pkg {
 	struct sv_pkg *why_pkg;
 	const struct wch_dep *why_dep;
 	size_t rank, scc;	/* used by the install order */
+	size_t cset;		/* sv_apk_order: 1 + index in the solution, 0 = not in it */
 	unsigned rstate, genid; /* used by the problem report */
 };
 
@@ -138,6 +139,6 @@ int sv_report(struct sv *s);
 /* Fills out with the selected packages in install order. */
 int sv_install_order(struct sv *s, struct wch_solution *out);
 /* Reorders a dependencies-first solution the way apk lists its changeset. */
-int sv_apk_order(struct wch_solution *sol, const struct wch_deps *world);
+int sv_apk_order(struct sv *s, struct wch_solution *sol, const struct wch_deps *world);
 
 #endif

@@ -258,104 +258,237 @@ out:
  */
 struct dfs {
 	struct wch_pkg **sel, **out;
-	unsigned char *state; /* 0 new, 1 on the stack, 2 emitted */
+	struct sv_pkg **sp;   /* the solver's record of sel[i] */
+	unsigned char *state; /* 0 new, 1 in the changeset, 2 listed */
 	size_t n, k;
+	/* install_if packages held back so as not to come before a
+	 * dependency still being visited; a generation-stamped mark for the
+	 * walk that decides it. */
+	size_t *held, nheld;
+	unsigned *mark, gen;
 };
 
-static bool provides_name(const struct wch_pkg *p, const char *name)
+/* Index in sel of the selected package providing name x (d->n if none),
+ * its chosen one first; *pv is set to the matching provider entry. */
+static size_t chosen_of(const struct dfs *d, const struct sv_name *x, const struct sv_prov **pv)
 {
-	size_t i;
+	size_t j;
 
-	if (!strcmp(p->name, name))
-		return true;
-	for (i = 0; i < p->provides.n; i++)
-		if (!strcmp(p->provides.v[i].name, name))
-			return true;
-	return false;
-}
-
-static size_t dfs_find(const struct dfs *d, const struct wch_dep *dep)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		if (!strcmp(d->sel[i]->name, dep->name))
-			return i;
-	for (i = 0; i < d->n; i++)
-		if (provides_name(d->sel[i], dep->name))
-			return i;
+	for (j = 0; j < x->nprov; j++)
+		if (x->prov[j].p == x->chosen && x->chosen->cset) {
+			*pv = &x->prov[j];
+			return x->chosen->cset - 1;
+		}
+	for (j = 0; j < x->nprov; j++)
+		if (x->prov[j].p->cset) {
+			*pv = &x->prov[j];
+			return x->prov[j].p->cset - 1;
+		}
 	return d->n;
 }
 
-static bool dfs_emitted(const struct dfs *d, const struct wch_dep *dep)
+/* apk's cset_check_install_by_iif(): every install_if condition of c is
+ * in the changeset, with a provider that satisfies it. */
+static bool iif_ready(const struct dfs *d, const struct sv_pkg *c)
 {
-	size_t i = dfs_find(d, dep);
+	const struct wch_deps *iif = &c->pkg->install_if;
+	const struct sv_prov *pv;
+	size_t k, j;
 
-	return i < d->n && d->state[i] == 2;
+	for (k = 0; k < iif->n; k++) {
+		j = chosen_of(d, c->iif_names[k], &pv);
+		if (iif->v[k].conflict || j == d->n || !d->state[j] ||
+		    !sv_prov_matches(pv, &iif->v[k]))
+			return false;
+	}
+	return true;
 }
 
+static void dfs_visit(struct dfs *d, size_t i);
+
+/* apk's cset_check_by_reverse_iif() for name m of a package just listed:
+ * every package (selected or not) with m among its install_if conditions
+ * stands for its own name and the names it provides, and the selected
+ * package chosen for each of those names is listed now if it is ready.
+ * Hence busybox-mdev-openrc (providing dev-openrc, which udev-init-
+ * scripts-openrc, install_if openrc, also provides) right after openrc. */
+/* Would listing c now put it before a package it needs, directly or
+ * through packages not yet visited, that is still being visited? */
+static bool needs_unlisted(struct dfs *d, size_t c)
+{
+	const struct sv_prov *pv;
+	const struct sv_pkg *p;
+	size_t k, j;
+
+	if (d->mark[c] == d->gen)
+		return false;
+	d->mark[c] = d->gen;
+	p = d->sp[c];
+	for (k = 0; k < p->pkg->depends.n; k++) {
+		if (p->pkg->depends.v[k].conflict)
+			continue;
+		j = chosen_of(d, p->dep_names[k], &pv);
+		if (j < d->n && (d->state[j] == 1 || (!d->state[j] && needs_unlisted(d, j))))
+			return true;
+	}
+	return false;
+}
+
+static void try_iif(struct dfs *d, size_t c)
+{
+	size_t i;
+
+	d->gen++;
+	if (!needs_unlisted(d, c)) {
+		dfs_visit(d, c);
+		return;
+	}
+	for (i = 0; i < d->nheld && d->held[i] != c; i++)
+		;
+	if (i == d->nheld)
+		d->held[d->nheld++] = c;
+}
+
+static void after_listing(struct dfs *d, const struct sv_name *m)
+{
+	const struct sv_prov *pv;
+	size_t i, k, c;
+
+	for (i = 0; i < m->niif; i++) {
+		const struct sv_pkg *q = m->iif[i];
+		for (k = 0; k <= q->pkg->provides.n; k++) {
+			c = chosen_of(d, k == 0 ? q->name : q->prov_names[k - 1], &pv);
+			if (c < d->n && !d->state[c] && iif_ready(d, d->sp[c]))
+				try_iif(d, c);
+		}
+	}
+}
+
+/* apk 2.14's cset_gen_name_change(): a package is in the changeset from
+ * the moment it is visited (so cycles end there); its dependencies are
+ * listed first, then the package, then what its names complete (above).
+ * Conditions count packages still being visited, which is why apk lists
+ * py3-foo-pyc (install_if py3-foo and pyc) before py3-foo when pyc comes
+ * in through py3-foo's dependencies. Where apk would list such a package
+ * before one of its own dependencies (it does for qt5-qtdeclarative and
+ * qt5-qtbase-x11), it waits until that dependency is listed: the plan
+ * keeps dependencies first. */
 static void dfs_visit(struct dfs *d, size_t i)
 {
-	const struct wch_pkg *p;
-	size_t j, k;
+	const struct sv_pkg *p;
+	const struct sv_prov *pv;
+	size_t k, h;
 
 	if (i >= d->n || d->state[i])
 		return;
 	d->state[i] = 1;
-	p = d->sel[i];
-	for (j = 0; j < p->depends.n; j++)
-		if (!p->depends.v[j].conflict)
-			dfs_visit(d, dfs_find(d, &p->depends.v[j]));
+	p = d->sp[i];
+	for (k = 0; k < p->pkg->depends.n; k++)
+		if (!p->pkg->depends.v[k].conflict)
+			dfs_visit(d, chosen_of(d, p->dep_names[k], &pv));
 	d->state[i] = 2;
 	d->out[d->k++] = d->sel[i];
-	/* install_if packages triggered by what is now installed. */
-	for (j = 0; j < d->n; j++) {
-		const struct wch_pkg *q = d->sel[j];
-		bool met = q->install_if.n > 0 && !d->state[j];
-		for (k = 0; met && k < q->install_if.n; k++)
-			met = q->install_if.v[k].conflict || dfs_emitted(d, &q->install_if.v[k]);
-		if (met)
-			dfs_visit(d, j);
+	after_listing(d, p->name);
+	for (k = 0; k < p->pkg->provides.n; k++)
+		after_listing(d, p->prov_names[k]);
+	/* What waited for this package may go now. */
+	for (h = 0; h < d->nheld;) {
+		size_t c = d->held[h];
+		if (d->state[c]) {
+			d->held[h] = d->held[--d->nheld];
+			continue;
+		}
+		d->gen++;
+		if (needs_unlisted(d, c)) {
+			h++;
+			continue;
+		}
+		d->held[h] = d->held[--d->nheld];
+		dfs_visit(d, c);
+		h = 0; /* the list may have changed */
 	}
 }
 
-int sv_apk_order(struct wch_solution *sol, const struct wch_deps *world)
+static int cmp_dep_name(const void *a, const void *b)
+{
+	const struct wch_dep *x = *(const struct wch_dep *const *)a;
+	const struct wch_dep *y = *(const struct wch_dep *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+int sv_apk_order(struct sv *s, struct wch_solution *sol, const struct wch_deps *world)
 {
 	struct dfs d = {0};
-	size_t i;
+	const struct wch_dep **w = NULL;
+	const struct sv_prov *pv;
+	size_t i, j, nw = world ? world->n : 0;
+	int r = -ENOMEM;
 
 	d.n = sol->n;
 	d.sel = sol->pkgs;
 	d.out = calloc(d.n ? d.n : 1, sizeof(*d.out));
+	d.sp = calloc(d.n ? d.n : 1, sizeof(*d.sp));
 	d.state = calloc(d.n ? d.n : 1, 1);
-	if (!d.out || !d.state) {
-		free(d.out);
-		free(d.state);
-		return -ENOMEM;
+	d.held = calloc(d.n ? d.n : 1, sizeof(*d.held));
+	d.mark = calloc(d.n ? d.n : 1, sizeof(*d.mark));
+	w = calloc(nw ? nw : 1, sizeof(*w));
+	if (!d.out || !d.sp || !d.state || !d.held || !d.mark || !w)
+		goto out;
+	/* Number the solution's packages (cset = index + 1). */
+	for (i = 0; i < s->selected.n; i++) {
+		struct sv_pkg *p = s->selected.v[i];
+		for (j = 0; j < d.n && d.sel[j] != p->pkg; j++)
+			;
+		if (j < d.n) {
+			p->cset = j + 1;
+			d.sp[j] = p;
+		}
 	}
+	for (j = 0; j < d.n; j++)
+		if (!d.sp[j]) { /* cannot happen: the solution is the selection */
+			r = -EINVAL;
+			goto out;
+		}
 	/* apk keeps its world sorted by name (§6.2) and walks it in that order. */
-	{
-		const struct wch_dep **w = calloc(world && world->n ? world->n : 1, sizeof(*w));
-		size_t j;
-		if (!w) {
-			free(d.out);
-			free(d.state);
-			return -ENOMEM;
+	for (i = 0; i < nw; i++)
+		w[i] = &world->v[i];
+	qsort(w, nw, sizeof(*w), cmp_dep_name);
+	for (i = 0; i < nw; i++) {
+		struct sv_name *x;
+		if (w[i]->conflict)
+			continue;
+		for (j = 0; j < d.n; j++)
+			if (!strcmp(d.sp[j]->name->s, w[i]->name))
+				break;
+		/* The world name may be provided rather than a package name. */
+		x = NULL;
+		for (size_t t = 0; t < d.n && !x; t++) {
+			const struct sv_pkg *p = d.sp[t];
+			if (!strcmp(p->name->s, w[i]->name))
+				x = p->name;
+			for (size_t k = 0; k < p->pkg->provides.n && !x; k++)
+				if (!strcmp(p->prov_names[k]->s, w[i]->name))
+					x = p->prov_names[k];
 		}
-		for (i = 0; world && i < world->n; i++) {
-			for (j = i; j > 0 && strcmp(w[j - 1]->name, world->v[i].name) > 0; j--)
-				w[j] = w[j - 1];
-			w[j] = &world->v[i];
-		}
-		for (i = 0; world && i < world->n; i++)
-			if (!w[i]->conflict)
-				dfs_visit(&d, dfs_find(&d, w[i]));
-		free(w);
+		if (x)
+			dfs_visit(&d, chosen_of(&d, x, &pv));
 	}
 	for (i = 0; i < d.n; i++)
 		dfs_visit(&d, i);
 	free(sol->pkgs);
 	sol->pkgs = d.out;
+	d.out = NULL;
+	r = 0;
+out:
+	for (i = 0; i < s->selected.n; i++)
+		((struct sv_pkg *)s->selected.v[i])->cset = 0;
+	free(d.out);
+	free(d.sp);
 	free(d.state);
-	return 0;
+	free(d.held);
+	free(d.mark);
+	free(w);
+	return r;
 }

@@ -472,7 +472,7 @@ int sv_report(struct sv *s)
 	if (!ps.r)
 		put(&ps, sv_install_order(s, &sol));
 	if (!ps.r)
-		put(&ps, sv_apk_order(&sol, w));
+		put(&ps, sv_apk_order(s, &sol, w));
 	if (ps.r)
 		goto out;
 	if (n)

@@ -57,22 +57,24 @@ for j, nv in enumerate(plan):
     f = pkgs[nv]
     for n in [f["P"]] + [name(x) for x in f.get("p", "").split()]:
         provides.setdefault(n, []).append(j)
-deps = [sorted({k for d in pkgs[nv].get("D", "").split() if not d.startswith("!")
-                for k in provides.get(name(d), [])}) for nv in plan]
+# per package: for each dependency, the plan's packages that provide it
+deps = [[sorted(set(provides.get(name(d), []))) for d in pkgs[nv].get("D", "").split()
+         if not d.startswith("!")] for nv in plan]
 def reaches(a, b):  # does plan[a] depend on plan[b], directly or not?
     todo, seen = [a], {a}
     while todo:
-        for k in deps[todo.pop()]:
-            if k == b:
-                return True
-            if k not in seen:
-                seen.add(k); todo.append(k)
+        for ks in deps[todo.pop()]:
+            for k in ks:
+                if k == b:
+                    return True
+                if k not in seen:
+                    seen.add(k); todo.append(k)
     return False
 for i in range(len(plan)):
-    for k in deps[i]:
-        # a dependency listed later is wrong unless the two form a cycle
-        if k > i and not reaches(k, i):
-            sys.exit("%s listed before its dependency %s" % (plan[i], plan[k]))
+    for ks in deps[i]:
+        # some provider must come earlier, unless the two form a cycle
+        if ks and min(ks) > i and not any(reaches(k, i) for k in ks):
+            sys.exit("%s listed before its dependency %s" % (plan[i], plan[min(ks)]))
 PY
 
 while read -r req; do
