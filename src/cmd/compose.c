@@ -146,7 +146,11 @@ static int run(struct compose_args *a)
 		co.note = print_note;
 	}
 	if (a->dry_run) {
-		r = wch_compose_plan(&co, &plan, &problems, &err);
+		/* A dry run says what the real run would: also that OUTDIR
+		 * would be refused. */
+		r = a->outdir ? wch_sink_dir_check(a->outdir, a->force, &err) : 0;
+		if (!r)
+			r = wch_compose_plan(&co, &plan, &problems, &err);
 		if (!r) {
 			fwrite(plan.p ? plan.p : "", 1, plan.len, stdout);
 			rc = WCH_EXIT_OK;

@@ -644,12 +644,87 @@ static bool is_mount_point(int parentfd, const char *name, const struct stat *st
 	return fstat(parentfd, &pst) == 0 && pst.st_dev != st->st_dev;
 }
 
+/* Opens the folder that holds outdir (*parentfd) and checks that outdir
+ * may become the new root: absent, or an empty directory (any directory
+ * with force), never a mount point. *base is outdir's last component,
+ * malloc'ed. On failure nothing stays open. */
+static int open_target(const char *outdir, bool force, int *parentfd, char **base,
+		       struct wch_err *err)
+{
+	char *copy = strdup(outdir), *slash;
+	struct stat st;
+	int r = 0;
+
+	*parentfd = -1;
+	*base = NULL;
+	if (!copy)
+		return wch_errf(err, -ENOMEM, "out of memory");
+	while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
+		copy[strlen(copy) - 1] = 0;
+	slash = strrchr(copy, '/');
+	*base = strdup(slash ? slash + 1 : copy);
+	if (slash == copy)
+		*parentfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if (slash) {
+		*slash = 0;
+		*parentfd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else
+		*parentfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!*base)
+		r = wch_errf(err, -ENOMEM, "out of memory");
+	else if (*parentfd < 0)
+		r = wch_err_sys(err, errno, "'%s': cannot open the parent directory", outdir);
+	else if (!strcmp(*base, ".") || !strcmp(*base, "..") || !(*base)[0])
+		r = wch_errf(err, -WCH_E_USAGE, "'%s': output must name a new or empty directory",
+			     outdir);
+	else if (fstatat(*parentfd, *base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		int fd, empty;
+		if (!S_ISDIR(st.st_mode)) {
+			r = wch_errf(err, -EEXIST, "'%s' exists and is not a directory", outdir);
+		} else if (is_mount_point(*parentfd, *base, &st)) {
+			r = wch_errf(err, -EBUSY,
+				     "'%s' is a mount point: it cannot be replaced atomically "
+				     "(compose into a new folder inside it)",
+				     outdir);
+		} else {
+			fd = openat(*parentfd, *base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			empty = fd >= 0 ? dir_is_empty(fd) : -errno;
+			if (fd >= 0)
+				close(fd);
+			if (empty < 0)
+				r = wch_err_sys(err, -empty, "'%s'", outdir);
+			else if (!empty && !force)
+				r = wch_errf(err, -EEXIST,
+					     "'%s' exists and is not empty (use --force)", outdir);
+		}
+	}
+	free(copy);
+	if (r) {
+		if (*parentfd >= 0)
+			close(*parentfd);
+		*parentfd = -1;
+		free(*base);
+		*base = NULL;
+	}
+	return r;
+}
+
+int wch_sink_dir_check(const char *outdir, bool force, struct wch_err *err)
+{
+	char *base;
+	int fd, r = open_target(outdir, force, &fd, &base, err);
+
+	if (!r) {
+		close(fd);
+		free(base);
+	}
+	return r;
+}
+
 int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch_sink_dir_opts *o,
 		     struct wch_err *err)
 {
 	struct dir_sink *s;
-	char *copy = NULL, *slash;
-	struct stat st;
 	int r, tries;
 
 	*out = NULL;
@@ -661,63 +736,14 @@ int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch
 	s->force = o && o->force;
 	s->apply_owner = o && o->apply_owner;
 	s->outdir = strdup(outdir);
-	copy = strdup(outdir);
 	s->buf = malloc(SINK_BUF);
-	if (!s->outdir || !copy || !s->buf) {
+	if (!s->outdir || !s->buf) {
 		r = wch_errf(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
-		copy[strlen(copy) - 1] = 0;
-	slash = strrchr(copy, '/');
-	s->outbase = strdup(slash ? slash + 1 : copy);
-	if (slash == copy)
-		s->parentfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	else if (slash) {
-		*slash = 0;
-		s->parentfd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	} else
-		s->parentfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (!s->outbase) {
-		r = wch_errf(err, -ENOMEM, "out of memory");
+	r = open_target(outdir, s->force, &s->parentfd, &s->outbase, err);
+	if (r)
 		goto fail;
-	}
-	if (s->parentfd < 0) {
-		r = wch_err_sys(err, errno, "'%s': cannot open the parent directory", outdir);
-		goto fail;
-	}
-	if (!strcmp(s->outbase, ".") || !strcmp(s->outbase, "..") || !s->outbase[0]) {
-		r = wch_errf(err, -WCH_E_USAGE, "'%s': output must name a new or empty directory",
-			     outdir);
-		goto fail;
-	}
-	if (fstatat(s->parentfd, s->outbase, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		int fd, empty;
-		if (!S_ISDIR(st.st_mode)) {
-			r = wch_errf(err, -EEXIST, "'%s' exists and is not a directory", outdir);
-			goto fail;
-		}
-		if (is_mount_point(s->parentfd, s->outbase, &st)) {
-			r = wch_errf(err, -EBUSY,
-				     "'%s' is a mount point: it cannot be replaced atomically "
-				     "(compose into a new folder inside it)",
-				     outdir);
-			goto fail;
-		}
-		fd = openat(s->parentfd, s->outbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		empty = fd >= 0 ? dir_is_empty(fd) : -errno;
-		if (fd >= 0)
-			close(fd);
-		if (empty < 0) {
-			r = wch_err_sys(err, -empty, "'%s'", outdir);
-			goto fail;
-		}
-		if (!empty && !s->force) {
-			r = wch_errf(err, -EEXIST, "'%s' exists and is not empty (use --force)",
-				     outdir);
-			goto fail;
-		}
-	}
 	for (tries = 0; tries < 100 && s->rootfd < 0; tries++) {
 		unsigned rnd = (unsigned)getpid() * 2654435761u + (unsigned)tries * 40503u +
 			       (unsigned)time(NULL);
@@ -750,11 +776,9 @@ int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch
 	}
 	/* A root folder is world-readable like any distribution root. */
 	fchmod(s->rootfd, 0755);
-	free(copy);
 	*out = &s->base;
 	return 0;
 fail:
-	free(copy);
 	sink_free(&s->base);
 	return r;
 }

@@ -32,6 +32,9 @@ struct wch_sink_dir_opts {
 int wch_sink_dir_new(struct wch_sink **out, const char *outdir, const struct wch_sink_dir_opts *o,
 		     struct wch_err *err);
 /* The root directory fd of the tree being built (for reading back). */
+/* The checks wch_sink_dir_new() makes of outdir, without writing anything
+ * (for --dry-run). */
+int wch_sink_dir_check(const char *outdir, bool force, struct wch_err *err);
 int wch_sink_dir_rootfd(struct wch_sink *s);
 /* Special files skipped because we lack privileges (counted). */
 /* What a non-root run could not do: special files not created, xattrs

@@ -28,6 +28,11 @@ done
 expect_fail "non-empty OUTDIR" "$W" compose "${R[@]}" -d musl nodb
 expect_grep "not empty" err.txt
 "$W" compose "${R[@]}" --force -d zlib nodb > /dev/null || fail "--force"
+# A dry run says what the run would: a non-empty OUTDIR is refused there too.
+expect_fail "dry-run on a non-empty OUTDIR" "$W" compose "${R[@]}" --dry-run -d musl nodb
+expect_grep "not empty" err.txt
+"$W" compose "${R[@]}" --dry-run --force -d musl nodb > plan2.txt || fail "dry-run --force"
+grep -q '^musl-' plan2.txt || fail "dry-run --force printed no plan"
 [ -e nodb/lib/libz.so.1 ] || fail "--force did not replace"
 expect_fail "missing package" "$W" compose "${R[@]}" -d no-such-package x1
 expect_grep "no-such-package" err.txt
