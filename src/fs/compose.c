@@ -242,7 +242,8 @@ static int check_entry(struct compose *c, const struct wch_pkg *pkg, const struc
 	if (c->o->no_db && (under(e->name, "lib/apk") || under(e->name, "etc/apk") ||
 			    under(e->name, "var/cache/apk")))
 		return 0;
-	if (e->type != WCH_TAR_DIR && !strncmp(base, ".keep_", 6))
+	/* apk skips ".keep_<something>", not a file named ".keep_" itself. */
+	if (e->type != WCH_TAR_DIR && !strncmp(base, ".keep_", 6) && base[6])
 		return 0;
 	if (slash) {
 		/* The parent must have come earlier in this package's data. */
@@ -260,6 +261,12 @@ static int check_entry(struct compose *c, const struct wch_pkg *pkg, const struc
 					e->name, parent);
 	}
 	if (e->type == WCH_TAR_HARDLINK) {
+		if (c->o->no_db && e->link &&
+		    (under(e->link, "lib/apk") || under(e->link, "etc/apk") ||
+		     under(e->link, "var/cache/apk")))
+			return wch_errf(err, -WCH_E_UNSUPPORTED,
+					"'%s': hard link to '%s', which --no-db leaves out",
+					e->name, e->link);
 		t = e->link ? wch_owners_find(&c->owners, e->link) : NULL;
 		if (!t || t->pkg != pkg || t->type == WCH_TAR_DIR)
 			return wch_errf(err, -WCH_E_UNSAFE_PATH,
@@ -267,6 +274,23 @@ static int check_entry(struct compose *c, const struct wch_pkg *pkg, const struc
 					e->name, e->link ? e->link : "");
 	}
 	return 1;
+}
+
+/* What a directory that several packages bring gets on disk, as apk
+ * 2.14 decides it: the lowest uid:gid wins, with its mode; packages with
+ * the same owner AND their modes. */
+static void shared_dir(struct wch_owner_slot *slot, bool first, const struct wch_tar_entry *e)
+{
+	unsigned mode = e->mode & 07777;
+
+	if (first || e->uid < slot->dir_uid ||
+	    (e->uid == slot->dir_uid && e->gid < slot->dir_gid)) {
+		slot->dir_uid = e->uid;
+		slot->dir_gid = e->gid;
+		slot->dir_mode = mode;
+	} else if (e->uid == slot->dir_uid && e->gid == slot->dir_gid) {
+		slot->dir_mode &= mode;
+	}
 }
 
 static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_reader *data,
@@ -291,15 +315,14 @@ static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_r
 	r = wch_owners_claim(&c->owners, e->name, e->type, pkg, &v, &slot, err);
 	if (r)
 		return r;
+	/* Owner names resolve against the root being built (§1.2). */
+	wch_owners_resolve_ids(&c->owners, e, &fixed.uid, &fixed.gid);
 	if (e->type == WCH_TAR_DIR) {
 		slot->dir_by = pkg;
-		slot->dir_mode =
-		    v == WCH_OWNER_NEW ? (e->mode & 07777) : (slot->dir_mode & e->mode);
+		shared_dir(slot, v == WCH_OWNER_NEW, &fixed);
 	}
 	if (v == WCH_OWNER_KEEP_OLD)
 		return 0; /* the other package keeps it; data is drained */
-	/* Owner names resolve against the root being built (§1.2). */
-	wch_owners_resolve_ids(&c->owners, e, &fixed.uid, &fixed.gid);
 	r = wch_owners_watch(&c->owners, e, &rd);
 	if (r)
 		return wch_errf(err, r, "out of memory");
@@ -307,8 +330,11 @@ static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_r
 		/* The database keeps each package's own mode; the disk gets
 		 * the shared directory's combined one. */
 		struct wch_tar_entry on_disk = fixed;
-		if (e->type == WCH_TAR_DIR)
+		if (e->type == WCH_TAR_DIR) {
 			on_disk.mode = (on_disk.mode & ~07777u) | slot->dir_mode;
+			on_disk.uid = slot->dir_uid;
+			on_disk.gid = slot->dir_gid;
+		}
 		r = c->sink->ops->entry(c->sink, &on_disk, &rd, err);
 	}
 	if (r)
@@ -481,12 +507,18 @@ int wch_compose_run(const struct wch_compose_opts *o, struct wch_sink *sink,
 			goto out;
 		stats->npkgs++;
 	}
-	if (!o->no_db) {
+	/* Last chances to stop with nothing changed: once committed, the new
+	 * root is in place and a late signal no longer undoes it. */
+	r = wch_check_interrupt(err);
+	if (!r && !o->no_db)
 		r = wch_compose_db_write(&c.db, sink, &world, o->db_mtime, err);
-		if (r)
-			goto out;
-	}
+	if (!r)
+		r = wch_check_interrupt(err);
+	if (r)
+		goto out;
 	r = sink->ops->commit(sink, err);
+	if (!r)
+		wch_signals_forget();
 out:
 	/* Before the paths it reads and the results the database points to. */
 	wch_compose_db_release(&c.db);

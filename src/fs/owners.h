@@ -41,9 +41,12 @@ struct wch_owner_slot {
 	/* A directory: the last package whose data had an entry for it
 	 * (maintained by the caller; §2.9's "no dirent in archive" rule). */
 	const struct wch_pkg *dir_by;
-	/* A directory: the permission bits every package gave it, ANDed (as
-	 * apk 2.14 leaves a shared directory; maintained by the caller). */
+	/* A directory: the owner and permission bits it gets on disk when
+	 * packages share it, as apk 2.14 decides (maintained by the caller):
+	 * the lowest uid:gid wins with its mode, equal owners AND theirs. */
 	unsigned dir_mode;
+	uid_t dir_uid;
+	gid_t dir_gid;
 };
 
 struct wch_owners {

@@ -87,6 +87,14 @@ int wch_remove_tree_at(int parent, const char *name)
 	if (errno != EISDIR && errno != EPERM)
 		return -errno;
 	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES) {
+		/* A package's directory may lock its owner out (mode 0000,
+		 * 0111): unlock it, making sure it is still a directory. */
+		struct stat st;
+		if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+		    fchmodat(parent, name, 0700, 0) == 0)
+			fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -errno;
 	/* A read-only directory from a package must still be emptied. */
@@ -297,14 +305,34 @@ static int set_dir_mode_later(struct dir_sink *s, int fd, const struct wch_tar_e
 	return 0;
 }
 
-/* Gives the late directories their modes, children before parents (they
- * were recorded parents first). */
+/* Gives the late directories their modes, children before parents. */
+static size_t depth(const char *path)
+{
+	size_t n = 0;
+
+	for (; *path; path++)
+		n += *path == '/';
+	return n;
+}
+
+static int cmp_deeper_first(const void *a, const void *b)
+{
+	const struct late_mode *x = a, *y = b;
+	size_t dx = depth(x->path), dy = depth(y->path);
+
+	return dx != dy ? (dx < dy ? 1 : -1) : strcmp(x->path, y->path);
+}
+
 static int apply_late_modes(struct dir_sink *s, struct wch_err *err)
 {
-	size_t i = s->nlate;
+	size_t i;
 	int fd;
 
-	while (i-- > 0) {
+	/* Deepest first: a parent that loses its x bit must come after
+	 * everything below it, whichever package set which mode. */
+	if (s->nlate > 1)
+		qsort(s->late, s->nlate, sizeof(*s->late), cmp_deeper_first);
+	for (i = 0; i < s->nlate; i++) {
 		fd = openat(s->rootfd, s->late[i].path,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || fchmod(fd, s->late[i].mode) < 0) {

@@ -49,6 +49,11 @@ int wch_check_interrupt(struct wch_err *err)
 					 : "SIGHUP");
 }
 
+void wch_signals_forget(void)
+{
+	caught = 0;
+}
+
 void wch_signals_reraise(void)
 {
 	int sig = caught;

@@ -17,6 +17,9 @@ void wch_signals_catch(void);
 int wch_signal_caught(void);
 /* 0, or -EINTR with "interrupted by SIGxxx" in err once a signal came. */
 int wch_check_interrupt(struct wch_err *err);
+/* Drops a caught signal: the work it would have stopped is complete (a
+ * new root renamed into place), so the command finishes normally. */
+void wch_signals_forget(void);
 /* If a signal was caught: restores its default action and raises it
  * (does not return). Otherwise does nothing. */
 void wch_signals_reraise(void);

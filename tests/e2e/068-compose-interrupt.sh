@@ -74,4 +74,29 @@ rc=$?
 grep -q '^witchery: .*interrupted by SIGHUP' log2.txt || fail "message: $(cat log2.txt)"
 [ -z "$(leftovers)" ] || fail "left behind after SIGHUP: $(leftovers)"
 ls cache/*/*.apk 2>/dev/null | grep -q . && fail "a partial package stayed in the cache"
+
+# 3. A signal that comes while the finished root is being renamed into
+# place (strace holds the rename back) does not turn the done work into a
+# failure: the root is complete and the exit status is 0.
+if command -v strace >/dev/null; then
+	mkdir -p small/etc && echo x >small/etc/f
+	"$W" buildapk -n small -v 1 -k k.rsa --no-auto-deps small pk >/dev/null || fail "buildapk small"
+	strace -f -o /dev/null -e trace=renameat,renameat2 -e inject=renameat:delay_enter=2000000 \
+		"$W" compose --trust-key k.rsa.pub -p pk/small-1-r0.apk late >log3.txt 2>&1 &
+	pid=$!
+	wait_for sh -c 'ls -d .late.wch-*/lib/apk/db/installed >/dev/null 2>&1' ||
+		{ kill $pid; fail "compose never got to its database"; }
+	sleep 0.5
+	pkill -TERM -f "compose --trust-key k.rsa.pub -p pk/small-1-r0.apk late" -n
+	wait $pid
+	rc=$?
+	if grep -q 'interrupted by SIGTERM' log3.txt; then
+		# the signal came before the commit: a clean stop
+		[ $rc != 0 ] && [ ! -e late ] || fail "stopped before commit but: rc $rc"
+	else
+		[ $rc = 0 ] || fail "a signal after the commit failed the run: $rc $(cat log3.txt)"
+		[ "$(cat late/etc/f)" = x ] || fail "the committed root is not complete"
+	fi
+	[ -z "$(ls -A | grep '^\.late\.wch-')" ] || fail "temporary tree left after a late signal"
+fi
 exit 0
