@@ -4,17 +4,9 @@
 # per-file checksums, modes, links and install scripts.
 . "$SRCDIR/tests/e2e/lib.sh"
 . "$SRCDIR/tests/e2e/040-buildapk-common.inc"
-[ "$(uname -m)" = x86_64 ] || skip "the fixture apk-tools is x86_64"
 
 # apk-tools 2.14.0 and its libraries, unpacked from Alpine 3.19.1 packages.
-mkdir apkroot
-for p in apk-tools-2.14.0-r5 libcrypto3-3.1.4-r5 libssl3-3.1.4-r5 \
-	musl-1.2.4_git20230717-r4 zlib-1.3.1-r0; do
-	tar -xzf "$REPO319/$p.apk" -C apkroot 2>/dev/null || fail "unpack $p"
-done
-A=$PWD/apkroot
-apk() { "$A/lib/ld-musl-x86_64.so.1" --library-path "$A/lib:$A/usr/lib" "$A/sbin/apk" "$@"; }
-apk --version | grep -q '^apk-tools 2\.14' || skip "cannot run the fixture apk-tools here"
+use_fixture_apk
 
 export SOURCE_DATE_EPOCH=1700000000
 mkkey key.rsa

@@ -9,18 +9,11 @@
 # (libcanberra-alsa, alsa-plugins-pulse), conflicts between alternatives
 # (pulseaudio/pipewire), and large desktop closures.
 . "$SRCDIR/tests/e2e/lib.sh"
-[ "$(uname -m)" = x86_64 ] || skip "the fixture apk-tools is x86_64"
 need python3
 IDX=$FIXTURES/alpine/indexes/v3.19-x86_64-apk-cache
 
-mkdir apkroot root
-for p in apk-tools-2.14.0-r5 libcrypto3-3.1.4-r5 libssl3-3.1.4-r5 \
-	musl-1.2.4_git20230717-r4 zlib-1.3.1-r0; do
-	tar -xzf "$REPO319/$p.apk" -C apkroot 2>/dev/null || fail "unpack $p"
-done
-A=$PWD/apkroot
-apk() { "$A/lib/ld-musl-x86_64.so.1" --library-path "$A/lib:$A/usr/lib" "$A/sbin/apk" "$@"; }
-apk --version | grep -q '^apk-tools 2\.14' || skip "cannot run the fixture apk-tools here"
+use_fixture_apk
+mkdir root
 mkdir -p root/etc/apk root/lib/apk/db
 touch root/etc/apk/world root/lib/apk/db/installed
 

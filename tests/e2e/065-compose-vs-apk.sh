@@ -8,20 +8,12 @@
 # Differences that remain are apk's, listed and justified where they are
 # filtered out below; everything else must be identical.
 . "$SRCDIR/tests/e2e/lib.sh"
-[ "$(uname -m)" = x86_64 ] || skip "the fixture apk-tools is x86_64"
 # apk applies owners and creates device nodes: both need root.
 [ "$(id -u)" = 0 ] || skip "needs root (apk add --initdb makes device nodes and chowns)"
 need sha256sum
 need tar
 
-mkdir apkroot
-for p in apk-tools-2.14.0-r5 libcrypto3-3.1.4-r5 libssl3-3.1.4-r5 \
-	musl-1.2.4_git20230717-r4 zlib-1.3.1-r0; do
-	tar -xzf "$REPO319/$p.apk" -C apkroot 2>/dev/null || fail "unpack $p"
-done
-A=$PWD/apkroot
-apk() { "$A/lib/ld-musl-x86_64.so.1" --library-path "$A/lib:$A/usr/lib" "$A/sbin/apk" "$@"; }
-apk --version | grep -q '^apk-tools 2\.14' || skip "cannot run the fixture apk-tools here"
+use_fixture_apk
 
 mkdir -p repo && ln -s "$REPO319" repo/x86_64
 "$W" compose -k "$KEYS" --cache-dir cache -X "$PWD/repo" -d alpine-base ours > out.txt 2>&1 ||

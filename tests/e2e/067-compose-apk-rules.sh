@@ -6,20 +6,12 @@
 # Then the same as an unprivileged user: nothing refused, the device node
 # and its privilege reported as skipped, the database equal to root's.
 . "$SRCDIR/tests/e2e/lib.sh"
-[ "$(uname -m)" = x86_64 ] || skip "the fixture apk-tools is x86_64"
 [ "$(id -u)" = 0 ] || skip "needs root (apk makes device nodes; setpriv)"
 need python3
 need setpriv
 mk() { python3 "$SRCDIR/tests/e2e/mkapk.py" "$@" || fail "mkapk $*"; }
 
-mkdir apkroot
-for p in apk-tools-2.14.0-r5 libcrypto3-3.1.4-r5 libssl3-3.1.4-r5 \
-	musl-1.2.4_git20230717-r4 zlib-1.3.1-r0; do
-	tar -xzf "$REPO319/$p.apk" -C apkroot 2>/dev/null || fail "unpack $p"
-done
-A=$PWD/apkroot
-apk() { "$A/lib/ld-musl-x86_64.so.1" --library-path "$A/lib:$A/usr/lib" "$A/sbin/apk" "$@"; }
-apk --version | grep -q '^apk-tools 2\.14' || skip "cannot run the fixture apk-tools here"
+use_fixture_apk
 
 mkdir pk
 mk pk/keep.apk keep d:app f:app/.keep_app= f:app/.keep_=k f:app/x=1

@@ -22,3 +22,21 @@ expect_fail() {
 
 # expect_grep PATTERN FILE
 expect_grep() { grep -q -- "$1" "$2" || { cat "$2" >&2; fail "'$1' not in $2"; }; }
+
+# use_fixture_apk: Alpine's own apk-tools 2.14 and its libraries, unpacked
+# from the 3.19.1 snapshot into ./apkroot and run through its musl loader
+# as apk(); skips the test where that cannot run.
+use_fixture_apk() {
+	[ "$(uname -m)" = x86_64 ] || skip "the fixture apk-tools is x86_64"
+	mkdir -p apkroot
+	for p in apk-tools-2.14.0-r5 libcrypto3-3.1.4-r5 libssl3-3.1.4-r5 \
+		musl-1.2.4_git20230717-r4 zlib-1.3.1-r0; do
+		tar -xzf "$REPO319/$p.apk" -C apkroot 2>/dev/null || fail "unpack $p"
+	done
+	APKROOT=$PWD/apkroot
+	apk --version | grep -q '^apk-tools 2\.14' || skip "cannot run the fixture apk-tools here"
+}
+apk() {
+	"$APKROOT/lib/ld-musl-x86_64.so.1" --library-path "$APKROOT/lib:$APKROOT/usr/lib" \
+		"$APKROOT/sbin/apk" "$@"
+}
