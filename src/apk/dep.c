@@ -127,18 +127,6 @@ int wch_dep_parse(struct wch_arena *a, struct wch_view tok, struct wch_dep *out,
 	return 0;
 }
 
-int wch_dep_parse_world(struct wch_arena *a, const char *arg, struct wch_dep *out,
-			struct wch_err *err)
-{
-	struct wch_view tok = wch_view_str(arg);
-	size_t i;
-
-	for (i = 0; i < tok.n; i++)
-		if ((unsigned char)tok.p[i] <= ' ' || tok.p[i] == 0x7f)
-			return bad_token(err, tok, "white space or control character");
-	return wch_dep_parse(a, tok, out, err);
-}
-
 int wch_dep_parse_inplace(char *tok, size_t n, struct wch_dep *out, struct wch_err *err)
 {
 	struct dep_parts d;
@@ -301,4 +289,36 @@ bool wch_dep_version_match(const struct wch_dep *d, const char *pv)
 	return (wch_version_compare_n(pv, strlen(pv), d->version, strlen(d->version),
 				      (d->op & WCH_VER_FUZZY) != 0) &
 		d->op) != 0;
+}
+
+/* Whether a command-line argument holds a character no dependency has:
+ * a control character, or (one per argument) a space. */
+static bool bad_world_char(struct wch_view v, bool space_ok)
+{
+	size_t i;
+
+	for (i = 0; i < v.n; i++)
+		if ((unsigned char)v.p[i] < ' ' || v.p[i] == 0x7f || (v.p[i] == ' ' && !space_ok))
+			return true;
+	return false;
+}
+
+int wch_dep_parse_world(struct wch_arena *a, const char *arg, struct wch_dep *out,
+			struct wch_err *err)
+{
+	struct wch_view tok = wch_view_str(arg);
+
+	if (bad_world_char(tok, false))
+		return bad_token(err, tok, "white space or control character");
+	return wch_dep_parse(a, tok, out, err);
+}
+
+int wch_deps_parse_world_list(struct wch_arena *a, const char *arg, struct wch_deps *out,
+			      struct wch_err *err)
+{
+	struct wch_view list = wch_view_str(arg);
+
+	if (bad_world_char(list, true)) /* the caller names the argument */
+		return wch_errf(err, -WCH_E_FORMAT, "control character in a dependency");
+	return wch_deps_parse(a, list, out, err);
 }

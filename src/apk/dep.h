@@ -38,15 +38,18 @@ int wch_dep_parse(struct wch_arena *a, struct wch_view tok, struct wch_dep *out,
 /* (extension) The same without copies: cuts the parts out of tok in place
  * by writing NULs into tok[0..n] (tok[n] must be writable; it becomes NUL),
  * and out points into tok. Nothing is written when the token is invalid. */
-/* One dependency given on its own (a command-line argument, as apk's
- * world): like wch_dep_parse, but white space or a control character
- * anywhere is an error ("busybox 1" is not one dependency). */
-int wch_dep_parse_world(struct wch_arena *a, const char *arg, struct wch_dep *out,
-			struct wch_err *err);
 int wch_dep_parse_inplace(char *tok, size_t n, struct wch_dep *out, struct wch_err *err);
 /* Parses a whole list into out (array allocated in a). */
 int wch_deps_parse(struct wch_arena *a, struct wch_view list, struct wch_deps *out,
 		   struct wch_err *err);
+/* Dependencies given on the command line, as apk's world: one per
+ * argument (white space in it is an error: "busybox 1" is not one
+ * dependency), or, for the _list form (compose -d), separated by spaces.
+ * A control character is an error in both. */
+int wch_dep_parse_world(struct wch_arena *a, const char *arg, struct wch_dep *out,
+			struct wch_err *err);
+int wch_deps_parse_world_list(struct wch_arena *a, const char *arg, struct wch_deps *out,
+			      struct wch_err *err);
 /* Appends the canonical text ("!name@tag>=1.0") to b. */
 int wch_dep_format(const struct wch_dep *d, struct wch_buf *b);
 /* Space-separated list. */

@@ -421,10 +421,9 @@ static int show(const char *path, const struct wch_keyring *kr, bool allow_untru
 	struct wch_pkg_read_result res;
 	int fd, r;
 
-	fd = wch_open_input(path);
+	fd = wch_open_input_err(path, err);
 	if (fd < 0)
-		return wch_err_sys(err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
-				   path);
+		return fd;
 	/* Showing is not installing: an unknown key only marks the output
 	 * (every hash is still checked, and a known key must verify). */
 	o.mode = WCH_PKG_VERIFY_NONE;

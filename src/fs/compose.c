@@ -63,10 +63,9 @@ static int load_local(struct compose *c, const char *path, struct wch_err *err)
 	struct stat st;
 	int fd, r;
 
-	fd = wch_open_input(path);
+	fd = wch_open_input_err(path, err);
 	if (fd < 0)
-		return wch_err_sys(err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
-				   path);
+		return fd;
 	/* S: is the whole file's size (apk-format §5.2); only the control part
 	 * is read here. */
 	if (fstat(fd, &st) < 0) {
@@ -110,16 +109,7 @@ static int build_world(struct compose *c, struct wch_deps *world, struct wch_err
 	for (i = 0; i < c->o->ndeps; i++) {
 		struct wch_deps part;
 		size_t j;
-		const char *ctl = c->o->deps[i];
-		while (*ctl && ((unsigned char)*ctl >= ' ' && *ctl != 0x7f))
-			ctl++;
-		/* Spaces separate dependencies in -d; tabs and other control
-		 * characters are never part of one. */
-		if (*ctl)
-			return wch_errf(err, -WCH_E_FORMAT,
-					"invalid dependency '%s': control character",
-					c->o->deps[i]);
-		r = wch_deps_parse(&c->arena, wch_view_str(c->o->deps[i]), &part, err);
+		r = wch_deps_parse_world_list(&c->arena, c->o->deps[i], &part, err);
 		if (r)
 			return wch_err_prefix(err, "dependency '%s'", c->o->deps[i]);
 		if (part.n + k > n) {
@@ -224,11 +214,18 @@ static bool under(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
 }
 
+/* The trees --no-db leaves out: the original witchery's rm -rf. */
+static bool in_db_tree(const char *path)
+{
+	return under(path, "lib/apk") || under(path, "etc/apk") || under(path, "var/cache/apk");
+}
+
 /* apk's install-time rules for one data entry (apk-format §2.9), before
  * anything is claimed or written: 1 to install it, 0 to skip it as apk
- * does, or an error for what apk would refuse or mark broken. */
+ * does, or an error for what apk would refuse or mark broken. For a hard
+ * link, *target is the record of the file it points at. */
 static int check_entry(struct compose *c, const struct wch_pkg *pkg, const struct wch_tar_entry *e,
-		       struct wch_err *err)
+		       struct wch_owner_slot **target, struct wch_err *err)
 {
 	const char *slash = strrchr(e->name, '/');
 	const char *base = slash ? slash + 1 : e->name;
@@ -237,10 +234,8 @@ static int check_entry(struct compose *c, const struct wch_pkg *pkg, const struc
 	/* An installed size of 0 marks a virtual package: never unpacked. */
 	if (!pkg->installed_size)
 		return 0;
-	/* --no-db: the original witchery's rm -rf of these three trees,
-	 * done by never writing what packages put there. */
-	if (c->o->no_db && (under(e->name, "lib/apk") || under(e->name, "etc/apk") ||
-			    under(e->name, "var/cache/apk")))
+	/* --no-db: never write what packages put in those trees. */
+	if (c->o->no_db && in_db_tree(e->name))
 		return 0;
 	/* apk skips ".keep_<something>", not a file named ".keep_" itself. */
 	if (e->type != WCH_TAR_DIR && !strncmp(base, ".keep_", 6) && base[6])
@@ -261,9 +256,7 @@ static int check_entry(struct compose *c, const struct wch_pkg *pkg, const struc
 					e->name, parent);
 	}
 	if (e->type == WCH_TAR_HARDLINK) {
-		if (c->o->no_db && e->link &&
-		    (under(e->link, "lib/apk") || under(e->link, "etc/apk") ||
-		     under(e->link, "var/cache/apk")))
+		if (c->o->no_db && e->link && in_db_tree(e->link))
 			return wch_errf(err, -WCH_E_UNSUPPORTED,
 					"'%s': hard link to '%s', which --no-db leaves out",
 					e->name, e->link);
@@ -272,6 +265,7 @@ static int check_entry(struct compose *c, const struct wch_pkg *pkg, const struc
 			return wch_errf(err, -WCH_E_UNSAFE_PATH,
 					"'%s': hard link target '%s' is not a file of this package",
 					e->name, e->link ? e->link : "");
+		*target = t;
 	}
 	return 1;
 }
@@ -301,14 +295,13 @@ static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_r
 	struct wch_tar_entry fixed = *e;
 	struct wch_reader rd = *data;
 	enum wch_owner_verdict v;
-	struct wch_owner_slot *slot;
-	void *link_data = NULL;
+	struct wch_owner_slot *slot, *link_target = NULL;
 	int r;
 
 	r = wch_check_interrupt(err);
 	if (r)
 		return r;
-	r = check_entry(c, pkg, e, err);
+	r = check_entry(c, pkg, e, &link_target, err);
 	if (r <= 0)
 		return r; /* 0: skipped as apk skips it; data is drained */
 	/* Who may write this path (apk-format §2.9: replaces, origin). */
@@ -353,11 +346,16 @@ static int on_entry(void *ctx, const struct wch_tar_entry *e, const struct wch_r
 		c->stats->installed_bytes += e->size;
 		c->cur_bytes += e->size;
 	}
-	if (e->type == WCH_TAR_HARDLINK && e->link) {
-		struct wch_owner_slot *t = wch_owners_find(&c->owners, e->link);
-		link_data = t ? t->data : NULL;
-	}
-	return wch_compose_db_entry(&c->db, c->cur_db, &fixed, &slot->data, link_data, err);
+	/* A hard link carries its target's checksum into the database. */
+	return wch_compose_db_entry(&c->db, c->cur_db, &fixed, &slot->data,
+				    link_target ? link_target->data : NULL, err);
+}
+
+/* Starts pkg's item in one of the summary's lists: "[, ]name-ver (". */
+static int list_item(struct wch_buf *b, const struct wch_pkg *pkg)
+{
+	return (b->len && wch_buf_addstr(b, ", ")) ||
+	       wch_buf_addf(b, "%s-%s (", pkg->name, pkg->version);
 }
 
 /* Names the package in the summary's lists of what was not run: its
@@ -371,8 +369,7 @@ static int record_skipped(struct compose *c, const struct wch_pkg *pkg,
 	if (res->nscripts) {
 		c->stats->nscripts_skipped++;
 		b = &c->stats->scripts_skipped;
-		if ((b->len && wch_buf_addstr(b, ", ")) ||
-		    wch_buf_addf(b, "%s-%s (", pkg->name, pkg->version))
+		if (list_item(b, pkg))
 			return -ENOMEM;
 		for (i = 0; i < res->nscripts; i++) {
 			const char *n = res->scripts[i].name;
@@ -385,8 +382,7 @@ static int record_skipped(struct compose *c, const struct wch_pkg *pkg,
 	if (res->pkg && res->pkg->ntriggers) {
 		c->stats->ntriggers_skipped++;
 		b = &c->stats->triggers_skipped;
-		if ((b->len && wch_buf_addstr(b, ", ")) ||
-		    wch_buf_addf(b, "%s-%s (", pkg->name, pkg->version))
+		if (list_item(b, pkg))
 			return -ENOMEM;
 		for (i = 0; i < res->pkg->ntriggers; i++)
 			if (wch_buf_addf(b, "%s%s", i ? " " : "", res->pkg->triggers[i]))

@@ -185,10 +185,9 @@ static void read_job(struct wch_prefetch *pf, struct job *j, const struct wch_pk
 
 	wch_err_init(&j->err);
 	memset(&j->res, 0, sizeof(j->res));
-	fd = wch_open_input(j->in.path);
+	fd = wch_open_input_err(j->in.path, &j->err);
 	if (fd < 0) {
-		j->rc = wch_err_sys(&j->err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
-				    j->in.path);
+		j->rc = fd;
 		return;
 	}
 	ro.mode = WCH_PKG_VERIFY_IDENTITY;

@@ -305,7 +305,7 @@ static int set_dir_mode_later(struct dir_sink *s, int fd, const struct wch_tar_e
 	return 0;
 }
 
-/* Gives the late directories their modes, children before parents. */
+/* Number of '/' in path. */
 static size_t depth(const char *path)
 {
 	size_t n = 0;
@@ -323,6 +323,7 @@ static int cmp_deeper_first(const void *a, const void *b)
 	return dx != dy ? (dx < dy ? 1 : -1) : strcmp(x->path, y->path);
 }
 
+/* Gives the late directories their modes, children before parents. */
 static int apply_late_modes(struct dir_sink *s, struct wch_err *err)
 {
 	size_t i;

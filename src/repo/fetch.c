@@ -169,9 +169,6 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
 	x->f->api->easy_getinfo(x->f->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200)
 		return n; /* error pages and 304 bodies are not the file */
-	x->write_error = wch_check_interrupt(x->err);
-	if (x->write_error)
-		return 0;
 	if (x->f->o.max_size && x->got + n > x->f->o.max_size) {
 		x->write_error = wch_errf(x->err, -WCH_E_TOO_BIG, "larger than %llu bytes",
 					  (unsigned long long)x->f->o.max_size);
@@ -228,8 +225,8 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 
 	(void)ultotal;
 	(void)ulnow;
-	/* libcurl calls this about once a second even while nothing arrives,
-	 * so a stalled transfer still ends promptly on SIGINT/SIGTERM. */
+	/* libcurl calls this as data arrives and about once a second while
+	 * nothing does, so any transfer ends promptly on SIGINT/SIGTERM. */
 	x->write_error = wch_check_interrupt(x->err);
 	if (x->write_error)
 		return 1;

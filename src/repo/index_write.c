@@ -33,10 +33,9 @@ int wch_index_pkg_from_apk(struct wch_arena *a, const char *path, const struct w
 	int fd, r;
 
 	*out = NULL;
-	fd = wch_open_input(path);
+	fd = wch_open_input_err(path, err);
 	if (fd < 0)
-		return wch_err_sys(err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
-				   path);
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = wch_err_sys(err, errno, "cannot stat '%s'", path);
 		close(fd);

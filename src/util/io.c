@@ -283,3 +283,13 @@ int wch_open_input(const char *path)
 	}
 	return fd;
 }
+
+int wch_open_input_err(const char *path, struct wch_err *err)
+{
+	int fd = wch_open_input(path);
+
+	if (fd < 0)
+		return wch_err_sys(err, -fd, "cannot %s '%s'", fd == -EISDIR ? "read" : "open",
+				   path);
+	return fd;
+}

@@ -72,6 +72,9 @@ int wch_fd_write_all(int fd, const void *buf, size_t n);
  * FIFO without a writer does not block (it reads as empty) and a directory
  * fails with -EISDIR at once. Returns the fd or -errno. */
 int wch_open_input(const char *path);
+/* The same, with the failure in err: "cannot open 'PATH': why" (or
+ * "cannot read" for a directory). */
+int wch_open_input_err(const char *path, struct wch_err *err);
 
 /* Reads a whole file (relative to dirfd, AT_FDCWD for cwd) into b, failing
  * with -WCH_E_TOO_BIG past cap bytes. Message names the path. */

@@ -40,6 +40,13 @@ expect_grep "no-such-package" err.txt
 expect_fail "impossible version" "$W" compose "${R[@]}" -d 'musl>9' x2
 expect_grep "musl" err.txt
 expect_fail "no OUTDIR" "$W" compose "${R[@]}" -d musl
+# -d takes space-separated dependencies; a tab or other control character
+# is no part of one.
+expect_fail "tab in -d" "$W" compose "${R[@]}" --dry-run -d "$(printf 'busybox\t1')"
+expect_grep "control character" err.txt
+expect_fail "missing -p file" "$W" compose "${R[@]}" -p no-such.apk x3
+expect_grep "cannot open 'no-such.apk'" err.txt
+[ -e x3 ] && fail "OUTDIR left after a missing -p file"
 # The original interface, through a link named witchery-compose.
 ln -s "$W" witchery-compose
 ./witchery-compose -h > h.txt || fail "-h"

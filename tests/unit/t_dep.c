@@ -303,5 +303,26 @@ static void t_deps_real_index(void)
 	wch_arena_release(&a);
 }
 
+/* Command-line dependencies: one per argument for resolve, a space-
+ * separated list for compose -d; control characters never. */
+static void t_dep_parse_world(void)
+{
+	struct wch_arena a = WCH_ARENA_INIT;
+	struct wch_deps l;
+	struct wch_dep d;
+
+	WT_OK(wch_dep_parse_world(&a, "busybox>=1.36", &d, NULL));
+	WT_STREQ(d.name, "busybox");
+	WT_EQ(wch_dep_parse_world(&a, "busybox 1", &d, NULL), -WCH_E_FORMAT);
+	WT_EQ(wch_dep_parse_world(&a, "busybox\t1", &d, NULL), -WCH_E_FORMAT);
+	WT_EQ(wch_dep_parse_world(&a, "", &d, NULL), -WCH_E_FORMAT);
+	WT_OK(wch_deps_parse_world_list(&a, "musl zlib>1", &l, NULL));
+	WT_EQ(l.n, 2);
+	WT_STREQ(l.v[1].name, "zlib");
+	WT_EQ(wch_deps_parse_world_list(&a, "musl\tzlib", &l, NULL), -WCH_E_FORMAT);
+	WT_EQ(wch_deps_parse_world_list(&a, "musl\x7f", &l, NULL), -WCH_E_FORMAT);
+	wch_arena_release(&a);
+}
+
 WT_MAIN(WT(t_dep_parse), WT(t_dep_parse_errors), WT(t_deps_list), WT(t_dep_format), WT(t_dep_match),
-	WT(t_dep_parse_inplace), WT(t_deps_real_index))
+	WT(t_dep_parse_inplace), WT(t_deps_real_index), WT(t_dep_parse_world))
